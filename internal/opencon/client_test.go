@@ -1,0 +1,304 @@
+package opencon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const (
+	testUserSecret = "usr-S3cr3t-ABCD1234"
+	testOrgSecret  = "org-S3cr3t-WXYZ9876"
+)
+
+// recorded is one request as a test server saw it.
+type recorded struct {
+	Method  string
+	Path    string // escaped
+	Query   string // raw
+	Body    []byte
+	Header  http.Header
+	Arrival time.Time
+}
+
+// recorder is a test server that records requests and answers with the
+// responses queued by the test, repeating the last one.
+type recorder struct {
+	t    *testing.T
+	srv  *httptest.Server
+	mu   sync.Mutex
+	reqs []recorded
+	resp []func(w http.ResponseWriter, r *http.Request)
+}
+
+func newRecorder(t *testing.T, responses ...func(w http.ResponseWriter, r *http.Request)) *recorder {
+	t.Helper()
+	rec := &recorder{t: t, resp: responses}
+	rec.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rec.mu.Lock()
+		n := len(rec.reqs)
+		rec.reqs = append(rec.reqs, recorded{
+			Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery,
+			Body: body, Header: r.Header.Clone(), Arrival: time.Now(),
+		})
+		var h func(w http.ResponseWriter, r *http.Request)
+		switch {
+		case len(rec.resp) == 0:
+			h = jsonResponse(200, `{}`)
+		case n < len(rec.resp):
+			h = rec.resp[n]
+		default:
+			h = rec.resp[len(rec.resp)-1]
+		}
+		rec.mu.Unlock()
+		h(w, r)
+	}))
+	t.Cleanup(rec.srv.Close)
+	return rec
+}
+
+func (rec *recorder) requests() []recorded {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return append([]recorded(nil), rec.reqs...)
+}
+
+func (rec *recorder) count() int {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return len(rec.reqs)
+}
+
+func jsonResponse(status int, body string, headers ...string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		for i := 0; i+1 < len(headers); i += 2 {
+			w.Header().Set(headers[i], headers[i+1])
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}
+}
+
+func rawResponse(status int, contentType, body string, headers ...string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		for i := 0; i+1 < len(headers); i += 2 {
+			w.Header().Set(headers[i], headers[i+1])
+		}
+		if contentType != "" {
+			w.Header().Set("Content-Type", contentType)
+		}
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}
+}
+
+func testConfig(baseURL string) Config {
+	return Config{
+		BaseURL:            baseURL,
+		UserSecret:         testUserSecret,
+		OrganizationSecret: testOrgSecret,
+		UserAgent:          "test-agent/1.0",
+		RetryWaitMin:       time.Millisecond,
+		RetryWaitMax:       5 * time.Millisecond,
+	}
+}
+
+func newTestClient(t *testing.T, baseURL string, mods ...func(*Config)) *Client {
+	t.Helper()
+	cfg := testConfig(baseURL)
+	for _, m := range mods {
+		m(&cfg)
+	}
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	return c
+}
+
+// logCapture collects every Logger record as text.
+type logCapture struct {
+	mu      sync.Mutex
+	records []string
+	fields  []map[string]any
+}
+
+func (l *logCapture) log(_ context.Context, msg string, fields map[string]any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, _ := json.Marshal(fields)
+	l.records = append(l.records, msg+" "+string(b))
+	cp := make(map[string]any, len(fields))
+	for k, v := range fields {
+		cp[k] = v
+	}
+	cp["msg"] = msg
+	l.fields = append(l.fields, cp)
+}
+
+func (l *logCapture) text() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.records, "\n")
+}
+
+func TestNewClientBaseURLForms(t *testing.T) {
+	rec := newRecorder(t, jsonResponse(200, `{"id":1}`))
+	host := rec.srv.URL
+	for _, base := range []string{host, host + "/", host + "/elements/api-v2", host + "/elements/api-v2/", host + "/elements/api-v2//"} {
+		t.Run(base, func(t *testing.T) {
+			c := newTestClient(t, base)
+			if got, want := c.BaseURL(), host+"/elements/api-v2"; got != want {
+				t.Errorf("BaseURL() = %q, want %q", got, want)
+			}
+			before := rec.count()
+			if _, err := c.GetInstance(context.Background(), 1); err != nil {
+				t.Fatalf("GetInstance: %v", err)
+			}
+			reqs := rec.requests()
+			if len(reqs) != before+1 {
+				t.Fatalf("server saw %d new requests, want 1", len(reqs)-before)
+			}
+			if got := reqs[len(reqs)-1].Path; got != "/elements/api-v2/instances/1" {
+				t.Errorf("path = %q, want /elements/api-v2/instances/1", got)
+			}
+		})
+	}
+
+	c := newTestClient(t, "https://example.com/proxy/")
+	if got, want := c.BaseURL(), "https://example.com/proxy/elements/api-v2"; got != want {
+		t.Errorf("BaseURL() with a prefix = %q, want %q", got, want)
+	}
+}
+
+func TestNewClientRejectsBadConfig(t *testing.T) {
+	for name, mod := range map[string]func(*Config){
+		"empty url":        func(c *Config) { c.BaseURL = "" },
+		"unparsable url":   func(c *Config) { c.BaseURL = "http://[::1" },
+		"no scheme":        func(c *Config) { c.BaseURL = "example.com/elements/api-v2" },
+		"ftp scheme":       func(c *Config) { c.BaseURL = "ftp://example.com" },
+		"no host":          func(c *Config) { c.BaseURL = "https://" },
+		"query":            func(c *Config) { c.BaseURL = "https://example.com/?a=b" },
+		"empty user":       func(c *Config) { c.UserSecret = "" },
+		"blank org":        func(c *Config) { c.OrganizationSecret = "  " },
+		"header injection": func(c *Config) { c.UserSecret = "a\r\nX-Evil: 1" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := testConfig("https://example.com")
+			mod(&cfg)
+			c, err := NewClient(cfg)
+			if err == nil {
+				t.Fatalf("NewClient succeeded with %s: %+v", name, c)
+			}
+			if strings.Contains(err.Error(), testUserSecret) || strings.Contains(err.Error(), testOrgSecret) {
+				t.Errorf("error reveals a secret: %v", err)
+			}
+		})
+	}
+}
+
+func TestNewClientDefaults(t *testing.T) {
+	c := newTestClient(t, "https://example.com", func(c *Config) {
+		c.MaxRetries, c.RetryWaitMin, c.RetryWaitMax, c.UserAgent = 0, 0, 0, ""
+	})
+	if c.maxRetries != 4 || c.waitMin != 500*time.Millisecond || c.waitMax != 30*time.Second {
+		t.Errorf("defaults = %d %v %v, want 4 500ms 30s", c.maxRetries, c.waitMin, c.waitMax)
+	}
+	if c.userAgent != "terraform-provider-opencon" {
+		t.Errorf("default user agent = %q", c.userAgent)
+	}
+	c = newTestClient(t, "https://example.com", func(c *Config) { c.MaxRetries = -1 })
+	if c.maxRetries != 0 {
+		t.Errorf("negative MaxRetries gave %d retries, want 0", c.maxRetries)
+	}
+}
+
+func TestUserAgentString(t *testing.T) {
+	if got, want := UserAgentString("1.2.3", "1.9.0"), "terraform-provider-opencon/1.2.3 Terraform/1.9.0"; got != want {
+		t.Errorf("UserAgentString = %q, want %q", got, want)
+	}
+}
+
+func TestHeadersSent(t *testing.T) {
+	rec := newRecorder(t, jsonResponse(200, `{"id":7}`))
+	c := newTestClient(t, rec.srv.URL, func(c *Config) { c.UserAgent = UserAgentString("0.1.0", "1.10.0") })
+	ctx := context.Background()
+	if _, err := c.CreateInstance(ctx, CreateInstanceRequest{Name: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetInstance(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	reqs := rec.requests()
+	if len(reqs) != 2 {
+		t.Fatalf("got %d requests, want 2", len(reqs))
+	}
+	for _, r := range reqs {
+		if got, want := r.Header.Get("Authorization"), "User "+testUserSecret+", Organization "+testOrgSecret; got != want {
+			t.Errorf("%s Authorization = %q, want %q", r.Method, got, want)
+		}
+		if got := r.Header.Get("Accept"); got != "application/json" {
+			t.Errorf("%s Accept = %q", r.Method, got)
+		}
+		if got := r.Header.Get("User-Agent"); got != "terraform-provider-opencon/0.1.0 Terraform/1.10.0" {
+			t.Errorf("%s User-Agent = %q", r.Method, got)
+		}
+	}
+	if got := reqs[0].Header.Get("Content-Type"); got != "application/json" {
+		t.Errorf("POST Content-Type = %q, want application/json", got)
+	}
+	if got := reqs[1].Header.Get("Content-Type"); got != "" {
+		t.Errorf("GET without a body has Content-Type %q", got)
+	}
+}
+
+func TestLoggerRecordsAttempts(t *testing.T) {
+	rec := newRecorder(t,
+		jsonResponse(503, `{"requestId":"r1","message":"busy"}`, "Elements-Request-Id", "r1"),
+		jsonResponse(200, `{"id":5,"name":"n"}`, "Elements-Request-Id", "r2"),
+	)
+	var logs logCapture
+	c := newTestClient(t, rec.srv.URL, func(c *Config) { c.Logger = logs.log })
+	if _, err := c.GetInstance(context.Background(), 5); err != nil {
+		t.Fatal(err)
+	}
+	var responses []map[string]any
+	for _, f := range logs.fields {
+		if f["msg"] == "opencon response" {
+			responses = append(responses, f)
+		}
+	}
+	if len(responses) != 2 {
+		t.Fatalf("got %d response records, want 2:\n%s", len(responses), logs.text())
+	}
+	for i, f := range responses {
+		if f["method"] != "GET" || f["path"] != "/instances/5" || f["attempt"] != i+1 {
+			t.Errorf("record %d = %v", i, f)
+		}
+		if _, ok := f["duration"]; !ok {
+			t.Errorf("record %d has no duration: %v", i, f)
+		}
+	}
+	if responses[0]["status"] != 503 || responses[0]["request_id"] != "r1" {
+		t.Errorf("first record = %v, want status 503 request_id r1", responses[0])
+	}
+	if responses[1]["status"] != 200 || responses[1]["request_id"] != "r2" {
+		t.Errorf("second record = %v, want status 200 request_id r2", responses[1])
+	}
+}
+
+func ExampleUserAgentString() {
+	fmt.Println(UserAgentString("1.0.0", "1.9.5"))
+	// Output: terraform-provider-opencon/1.0.0 Terraform/1.9.5
+}
