@@ -1,0 +1,4 @@
+import {
+  to = opencon_instance.gmail
+  id = "12345"
+}

@@ -1,0 +1,256 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-cleanhttp"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/opencon/terraform-provider-opencon/internal/opencon"
+)
+
+// Environment variables the provider configuration falls back to.
+const (
+	EnvBaseURL            = "OPENCON_BASE_URL"
+	EnvUserSecret         = "OPENCON_USER_SECRET"
+	EnvOrganizationSecret = "OPENCON_ORGANIZATION_SECRET"
+)
+
+const defaultRequestTimeout = 60 * time.Second
+
+var (
+	_ provider.Provider                       = (*openconProvider)(nil)
+	_ provider.ProviderWithEphemeralResources = (*openconProvider)(nil)
+)
+
+type openconProvider struct {
+	version string
+}
+
+// New returns a constructor of the provider, as providerserver.Serve expects.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider {
+		return &openconProvider{version: version}
+	}
+}
+
+func (p *openconProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "opencon"
+	resp.Version = p.version
+}
+
+func (p *openconProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Manages SAP Open Connectors (Cloud Elements `elements/api-v2`) connector instances.",
+		Attributes: map[string]schema.Attribute{
+			"base_url": schema.StringAttribute{
+				MarkdownDescription: "The API root, for example `https://api.openconnectors.us2.ext.hana.ondemand.com/elements/api-v2`, with or without `/elements/api-v2`. " +
+					"`http://` is accepted only for loopback hosts (the local emulator). Falls back to `" + EnvBaseURL + "`.",
+				Optional: true,
+			},
+			"user_secret": schema.StringAttribute{
+				MarkdownDescription: "The user secret sent as `User <secret>` in the `Authorization` header. Falls back to `" + EnvUserSecret + "`.",
+				Optional:            true,
+				Sensitive:           true,
+			},
+			"organization_secret": schema.StringAttribute{
+				MarkdownDescription: "The organization secret sent as `Organization <secret>` in the `Authorization` header. Falls back to `" + EnvOrganizationSecret + "`.",
+				Optional:            true,
+				Sensitive:           true,
+			},
+			"request_timeout": schema.StringAttribute{
+				MarkdownDescription: "How long one HTTP request may take, as a Go duration such as `30s` or `2m`, retries not included. Defaults to `60s`.",
+				Optional:            true,
+				Validators:          []validator.String{durationValidator{}},
+			},
+			"max_retries": schema.Int64Attribute{
+				MarkdownDescription: "How many times a request is retried on transport errors and on 429, 502, 503 and 504 answers (honouring `Retry-After`). Defaults to 4; 0 turns retries off.",
+				Optional:            true,
+				Validators:          []validator.Int64{int64validator.Between(0, 20)},
+			},
+		},
+	}
+}
+
+type providerModel struct {
+	BaseURL            types.String `tfsdk:"base_url"`
+	UserSecret         types.String `tfsdk:"user_secret"`
+	OrganizationSecret types.String `tfsdk:"organization_secret"`
+	RequestTimeout     types.String `tfsdk:"request_timeout"`
+	MaxRetries         types.Int64  `tfsdk:"max_retries"`
+}
+
+// providerData is what Configure hands to resources, data sources and ephemeral resources.
+type providerData struct {
+	client *opencon.Client
+}
+
+func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	unknown := false
+	for name, v := range map[string]types.String{"base_url": cfg.BaseURL, "user_secret": cfg.UserSecret, "organization_secret": cfg.OrganizationSecret, "request_timeout": cfg.RequestTimeout} {
+		if v.IsUnknown() {
+			unknown = true
+			resp.Diagnostics.AddAttributeWarning(path.Root(name), "Provider configuration not yet known",
+				fmt.Sprintf("%q depends on values known only after apply; the provider will be configured once it is known.", name))
+		}
+	}
+	if cfg.MaxRetries.IsUnknown() {
+		unknown = true
+	}
+	if unknown {
+		return
+	}
+
+	baseURL := settingOrEnv(cfg.BaseURL, EnvBaseURL)
+	userSecret := settingOrEnv(cfg.UserSecret, EnvUserSecret)
+	orgSecret := settingOrEnv(cfg.OrganizationSecret, EnvOrganizationSecret)
+	for _, missing := range []struct{ attr, env, value string }{
+		{"base_url", EnvBaseURL, baseURL},
+		{"user_secret", EnvUserSecret, userSecret},
+		{"organization_secret", EnvOrganizationSecret, orgSecret},
+	} {
+		if missing.value == "" {
+			resp.Diagnostics.AddAttributeError(path.Root(missing.attr), "Missing provider configuration",
+				fmt.Sprintf("Set %q in the provider block or the %s environment variable.", missing.attr, missing.env))
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := checkBaseURL(baseURL); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("base_url"), "Invalid base_url", err.Error())
+		return
+	}
+
+	timeout := defaultRequestTimeout
+	if !cfg.RequestTimeout.IsNull() {
+		timeout, _ = time.ParseDuration(cfg.RequestTimeout.ValueString())
+	}
+	maxRetries := 0
+	if !cfg.MaxRetries.IsNull() {
+		maxRetries = int(cfg.MaxRetries.ValueInt64())
+		if maxRetries == 0 {
+			maxRetries = -1
+		}
+	}
+
+	client, err := opencon.NewClient(opencon.Config{
+		BaseURL:            baseURL,
+		UserSecret:         userSecret,
+		OrganizationSecret: orgSecret,
+		HTTPClient:         newHTTPClient(timeout),
+		UserAgent:          opencon.UserAgentString(p.version, req.TerraformVersion),
+		MaxRetries:         maxRetries,
+		Logger:             clientLogger(userSecret, orgSecret),
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot create the Open Connectors client", err.Error())
+		return
+	}
+	data := &providerData{client: client}
+	resp.ResourceData = data
+	resp.DataSourceData = data
+	resp.EphemeralResourceData = data
+}
+
+func settingOrEnv(v types.String, env string) string {
+	if !v.IsNull() && v.ValueString() != "" {
+		return v.ValueString()
+	}
+	return os.Getenv(env)
+}
+
+// checkBaseURL refuses anything but https, except plain http to a loopback host,
+// so that secrets never cross a network in clear.
+func checkBaseURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL such as https://api.openconnectors.us2.ext.hana.ondemand.com/elements/api-v2", raw)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("%q uses http:// to a host that is not loopback; the secrets would travel in clear. Use https://", raw)
+	default:
+		return fmt.Errorf("%q must start with https:// (or http:// for a loopback host)", raw)
+	}
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// clientLogger routes the client's request log through tflog. The client already
+// redacts; masking the secrets here as well keeps them out even of a log line
+// a future change forgets to redact.
+func clientLogger(secrets ...string) func(ctx context.Context, msg string, fields map[string]any) {
+	return func(ctx context.Context, msg string, fields map[string]any) {
+		ctx = tflog.MaskMessageStrings(ctx, secrets...)
+		ctx = tflog.MaskAllFieldValuesStrings(ctx, secrets...)
+		tflog.Debug(ctx, msg, fields)
+	}
+}
+
+func (p *openconProvider) Resources(_ context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		NewInstanceResource,
+	}
+}
+
+func (p *openconProvider) DataSources(_ context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{}
+}
+
+func (p *openconProvider) EphemeralResources(_ context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{}
+}
+
+// clientFrom extracts the client from the provider data handed to Configure
+// methods; nil data means the provider is not configured yet (plan with
+// unknown provider values) and is not an error.
+func clientFrom(data any) (*opencon.Client, error) {
+	if data == nil {
+		return nil, nil
+	}
+	pd, ok := data.(*providerData)
+	if !ok {
+		return nil, fmt.Errorf("unexpected provider data %T; this is a bug in the provider", data)
+	}
+	return pd.client, nil
+}
+
+func newHTTPClient(timeout time.Duration) *http.Client {
+	c := cleanhttp.DefaultPooledClient()
+	c.Timeout = timeout
+	return c
+}

@@ -1,0 +1,127 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+
+	"github.com/opencon/terraform-provider-opencon/internal/emulator"
+	"github.com/opencon/terraform-provider-opencon/internal/opencon"
+)
+
+const (
+	testUserSecret         = "dev-user-secret"
+	testOrganizationSecret = "dev-organization-secret"
+	testGmailClientID      = "gmail-client-id.apps.googleusercontent.com"
+	testGmailClientSecret  = "gmail-client-secret"
+	testGmailRedirectURI   = "https://auth.mycoolapp.com/oauth"
+)
+
+var testProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
+	"opencon": providerserver.NewProtocol6WithError(New("test")()),
+}
+
+// testEnv is one in-process emulator on loopback, fresh for each test.
+type testEnv struct {
+	t       *testing.T
+	emu     *emulator.Server
+	server  *httptest.Server
+	baseURL string
+	client  *opencon.Client
+}
+
+func newTestEnv(t *testing.T) *testEnv {
+	t.Helper()
+	emu := emulator.New(emulator.Options{
+		UserSecret:         testUserSecret,
+		OrganizationSecret: testOrganizationSecret,
+		Seed:               1,
+	})
+	srv := httptest.NewServer(emu)
+	t.Cleanup(func() {
+		srv.Close()
+		emu.Close()
+	})
+	baseURL := srv.URL + "/elements/api-v2"
+	client, err := opencon.NewClient(opencon.Config{
+		BaseURL:            baseURL,
+		UserSecret:         testUserSecret,
+		OrganizationSecret: testOrganizationSecret,
+		MaxRetries:         -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testEnv{t: t, emu: emu, server: srv, baseURL: baseURL, client: client}
+}
+
+// providerConfig is the provider block pointing at this emulator.
+func (e *testEnv) providerConfig() string {
+	return fmt.Sprintf(`
+provider "opencon" {
+  base_url            = %q
+  user_secret         = %q
+  organization_secret = %q
+  max_retries         = 0
+}
+`, e.baseURL, testUserSecret, testOrganizationSecret)
+}
+
+// authorizationCode walks the OAuth flow as a browser would: ask the platform
+// for the vendor URL, open it, and take the code from the redirect.
+func (e *testEnv) authorizationCode() string {
+	e.t.Helper()
+	u, err := e.client.GetOAuthURL(context.Background(), "gmail", opencon.OAuthURLRequest{
+		APIKey: testGmailClientID, APISecret: testGmailClientSecret, CallbackURL: testGmailRedirectURI,
+	})
+	if err != nil {
+		e.t.Fatalf("oauth url: %v", err)
+	}
+	return followOAuthURL(e.t, u.OAuthURL)
+}
+
+func followOAuthURL(t *testing.T, oauthURL string) string {
+	t.Helper()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(oauthURL)
+	if err != nil {
+		t.Fatalf("open oauth url: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("oauth url answered %d, want 302", resp.StatusCode)
+	}
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := loc.Query().Get("code")
+	if code == "" {
+		t.Fatalf("redirect %q carries no code", loc)
+	}
+	return code
+}
+
+// apiCalls counts the API calls the emulator answered, by route.
+func (e *testEnv) apiCalls() int {
+	n := 0
+	for route, c := range e.emu.Stats() {
+		if strings.HasPrefix(route, "events.") {
+			continue
+		}
+		n += c
+	}
+	return n
+}
+
+func expectError(pattern string) *regexp.Regexp {
+	return regexp.MustCompile(pattern)
+}
