@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -63,9 +64,28 @@ func newTestEnv(t *testing.T) *testEnv {
 	return &testEnv{t: t, emu: emu, server: srv, baseURL: baseURL, client: client}
 }
 
-// providerConfig is the provider block pointing at this emulator.
+// TestMain pins the provider's address to the one it is published under;
+// OpenTofu refuses terraform-plugin-testing's legacy "-" namespace.
+func TestMain(m *testing.M) {
+	if os.Getenv("TF_ACC_PROVIDER_NAMESPACE") == "" {
+		os.Setenv("TF_ACC_PROVIDER_NAMESPACE", "opencon")
+	}
+	os.Exit(m.Run())
+}
+
+// providerConfig is the provider block pointing at this emulator. It names
+// the provider's source itself, so import steps (which get no generated
+// terraform block) resolve the same provider under both CLIs.
 func (e *testEnv) providerConfig() string {
 	return fmt.Sprintf(`
+terraform {
+  required_providers {
+    opencon = {
+      source = "registry.terraform.io/opencon/opencon"
+    }
+  }
+}
+
 provider "opencon" {
   base_url            = %q
   user_secret         = %q
