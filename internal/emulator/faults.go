@@ -1,0 +1,180 @@
+package emulator
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Fault is a failure the emulator can inject into an API route.
+type Fault string
+
+const (
+	// FaultDrop applies the request fully, then closes the connection
+	// without an answer.
+	FaultDrop Fault = "drop"
+	// FaultUnavailable answers 503 without applying the request.
+	FaultUnavailable Fault = "unavailable"
+	// FaultRateLimited answers 429 with Retry-After: 1 without applying the request.
+	FaultRateLimited Fault = "rate_limited"
+)
+
+// ParseFault reads a fault name; "rate-limited", "429" and "503" are accepted too.
+func ParseFault(name string) (Fault, bool) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "drop", "dropped":
+		return FaultDrop, true
+	case "unavailable", "503":
+		return FaultUnavailable, true
+	case "rate_limited", "rate-limited", "ratelimited", "429":
+		return FaultRateLimited, true
+	}
+	return "", false
+}
+
+type pendingFault struct {
+	fault     Fault
+	remaining int
+}
+
+type faultDecision struct {
+	kind       Fault // "" for none
+	retryAfter string
+}
+
+type faultInjector struct {
+	opts Options
+	rnd  *randSource
+
+	mu      sync.Mutex
+	pending map[string][]*pendingFault // by normalized route key
+
+	// token bucket for Options.RateLimit
+	tokens float64
+	last   time.Time
+}
+
+func newFaultInjector(opts Options, r *randSource) *faultInjector {
+	return &faultInjector{opts: opts, rnd: r, pending: map[string][]*pendingFault{}, tokens: math.Max(1, opts.RateLimit)}
+}
+
+// InjectFault makes the next count calls of route (e.g. "POST /instances"
+// or "GET /instances/{id}") fail with fault. It panics on a malformed route;
+// use InjectFaultErr to get an error instead.
+func (s *Server) InjectFault(route string, fault Fault, count int) {
+	if err := s.InjectFaultErr(route, fault, count); err != nil {
+		panic(err)
+	}
+}
+
+// InjectFaultErr is InjectFault returning an error for an unknown route or fault.
+func (s *Server) InjectFaultErr(route string, fault Fault, count int) error {
+	if _, ok := ParseFault(string(fault)); !ok {
+		return fmt.Errorf("unknown fault %q", fault)
+	}
+	key, err := normalizeRouteKey(route)
+	if err != nil {
+		return err
+	}
+	known := false
+	for _, rt := range s.routes {
+		if rt.norm == key {
+			known = true
+			break
+		}
+	}
+	if !known {
+		return fmt.Errorf("no API route %q", route)
+	}
+	f := s.faults
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if count <= 0 {
+		delete(f.pending, key)
+		return nil
+	}
+	f.pending[key] = append(f.pending[key], &pendingFault{fault: fault, remaining: count})
+	return nil
+}
+
+// decide picks the fault, if any, for one call: injected faults first, then
+// the rate limit, then the random error and drop rates.
+func (f *faultInjector) decide(rt *route) faultDecision {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if q := f.pending[rt.norm]; len(q) > 0 {
+		pf := q[0]
+		pf.remaining--
+		if pf.remaining <= 0 {
+			f.pending[rt.norm] = q[1:]
+		}
+		return faultDecision{kind: pf.fault, retryAfter: "1"}
+	}
+	if f.opts.RateLimit > 0 {
+		now := time.Now()
+		if !f.last.IsZero() {
+			f.tokens = math.Min(math.Max(1, f.opts.RateLimit), f.tokens+now.Sub(f.last).Seconds()*f.opts.RateLimit)
+		}
+		f.last = now
+		if f.tokens < 1 {
+			wait := math.Ceil((1 - f.tokens) / f.opts.RateLimit)
+			return faultDecision{kind: FaultRateLimited, retryAfter: strconv.Itoa(int(math.Max(1, wait)))}
+		}
+		f.tokens--
+	}
+	if f.opts.ErrorRate > 0 && f.rnd.float() < f.opts.ErrorRate {
+		return faultDecision{kind: FaultUnavailable}
+	}
+	if f.opts.DropRate > 0 && isMutating(rt.method) && f.rnd.float() < f.opts.DropRate {
+		return faultDecision{kind: FaultDrop}
+	}
+	return faultDecision{}
+}
+
+func isMutating(method string) bool {
+	switch method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// bufferedResponse swallows a handler's answer when the connection is to
+// be dropped after the request was applied.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newBufferedResponse() *bufferedResponse { return &bufferedResponse{header: http.Header{}} }
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+func (b *bufferedResponse) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status = status
+	}
+}
+
+// dropConnection closes the client connection without writing a response.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	// HTTP/2 cannot be hijacked; aborting the handler resets the stream.
+	panic(http.ErrAbortHandler)
+}

@@ -1,0 +1,664 @@
+package emulator
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// instanceRequest is a decoded POST, PUT or PATCH body. The has* fields
+// tell absent from empty, which PATCH needs.
+type instanceRequest struct {
+	element      string // key or id; "" when absent
+	hasElement   bool
+	providerData map[string]string
+	config       map[string]json.RawMessage
+	hasConfig    bool
+	tags         []string
+	hasTags      bool
+	name         string
+	hasName      bool
+	external     string
+}
+
+func parseInstanceRequest(body []byte) (*instanceRequest, error) {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil, badRequestf("A JSON request body is required")
+	}
+	var top map[string]json.RawMessage
+	if err := decodeJSON(body, &top); err != nil {
+		return nil, badRequestf("Invalid JSON body: %v", err)
+	}
+	if top == nil {
+		return nil, badRequestf("The request body must be a JSON object")
+	}
+	req := &instanceRequest{}
+	isNull := func(raw json.RawMessage) bool { return strings.TrimSpace(string(raw)) == "null" }
+
+	if raw, ok := top["element"]; ok && !isNull(raw) {
+		var ref map[string]any
+		if err := decodeJSON(raw, &ref); err != nil {
+			return nil, badRequestf("element must be an object with a key or an id")
+		}
+		switch {
+		case ref["key"] != nil && ref["key"] != "":
+			req.element = toString(ref["key"])
+		case ref["id"] != nil:
+			req.element = toString(ref["id"])
+		}
+		req.hasElement = req.element != ""
+	}
+	if raw, ok := top["providerData"]; ok && !isNull(raw) {
+		var pd map[string]any
+		if err := decodeJSON(raw, &pd); err != nil {
+			return nil, badRequestf("providerData must be an object")
+		}
+		req.providerData = map[string]string{}
+		for k, v := range pd {
+			req.providerData[k] = toString(v)
+		}
+	}
+	if raw, ok := top["configuration"]; ok {
+		req.hasConfig = true
+		if !isNull(raw) {
+			if err := decodeJSON(raw, &req.config); err != nil {
+				return nil, badRequestf("configuration must be an object: %v", err)
+			}
+		}
+	}
+	if raw, ok := top["tags"]; ok {
+		req.hasTags = true
+		if !isNull(raw) {
+			if err := json.Unmarshal(raw, &req.tags); err != nil {
+				return nil, badRequestf("tags must be an array of strings")
+			}
+		}
+	}
+	if raw, ok := top["name"]; ok && !isNull(raw) {
+		if err := json.Unmarshal(raw, &req.name); err != nil {
+			return nil, badRequestf("name must be a string")
+		}
+		req.hasName = true
+	}
+	if raw, ok := top["externalAuthentication"]; ok && !isNull(raw) {
+		if err := json.Unmarshal(raw, &req.external); err != nil {
+			return nil, badRequestf("externalAuthentication must be a string")
+		}
+		if req.external != externalNone && req.external != externalInitial {
+			return nil, badRequestf("Unsupported externalAuthentication %q; use \"none\" or \"initial\"", req.external)
+		}
+	}
+	return req, nil
+}
+
+func toString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case nil:
+		return ""
+	default:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+}
+
+func sanitizeTags(tags []string) []string {
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		if t = sanitize(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// failErr answers a handler error: validation errors are 400, lookups 404,
+// vendor failures 400 with providerMessage.
+func (c *call) failErr(err error) {
+	var br *badRequest
+	var nf *notFound
+	var pe *providerError
+	switch {
+	case errors.As(err, &br):
+		c.fail(http.StatusBadRequest, "%s", br.msg)
+	case errors.As(err, &nf):
+		c.fail(http.StatusNotFound, "%s", nf.msg)
+	case errors.As(err, &pe):
+		c.failProvider(http.StatusBadRequest, pe.msg, pe.provider)
+	default:
+		c.fail(http.StatusInternalServerError, "%v", err)
+	}
+}
+
+type notFound struct{ msg string }
+
+func (e *notFound) Error() string { return e.msg }
+
+func resolveElement(keyOrID string) (*elementDef, error) {
+	el := findElement(keyOrID)
+	if el == nil {
+		return nil, &notFound{msg: "No element found with key or id '" + keyOrID + "'"}
+	}
+	return el, nil
+}
+
+// provisioning is the outcome of validating a request against an element:
+// the final configuration and, for OAuth, the code to exchange.
+type provisioning struct {
+	el       *elementDef
+	cfg      map[string]*string
+	external string
+	code     string
+}
+
+// provision checks the configuration and the authentication mode.
+func provision(el *elementDef, cfg map[string]*string, external string, providerData map[string]string) (*provisioning, error) {
+	p := &provisioning{el: el, cfg: cfg, external: external, code: providerData["code"]}
+	if p.code != "" {
+		p.external = externalNone
+	}
+	if el.OAuth == nil && p.external == externalInitial {
+		return nil, badRequestf("externalAuthentication \"initial\" is only supported by OAuth elements; %s uses %s", el.Key, el.AuthType)
+	}
+	if missing := missingKeys(el, p.external, cfg); len(missing) > 0 {
+		return nil, badRequestf("Missing required configuration entries for element %s: %s", el.Key, strings.Join(missing, ", "))
+	}
+	return p, nil
+}
+
+// authorize performs the OAuth code exchange, if any, and stores the tokens.
+func (c *call) authorize(p *provisioning) error {
+	if p.code == "" {
+		return nil
+	}
+	tok, err := c.s.exchangeCode(c.r, p.el, p.cfg[keyOAuthAPIKey], p.cfg[keyOAuthAPISecret], p.cfg[keyOAuthCallbackURL], p.code)
+	if err != nil {
+		return err
+	}
+	p.cfg[keyOAuthUserToken] = &tok.access
+	p.cfg[keyOAuthRefresh] = &tok.refresh
+	return nil
+}
+
+// noteEvents keeps the subscription and the polling start time current
+// after a change from old (nil on create) to inst.
+func (s *Server) noteEvents(old, inst *instance) {
+	if inst.eventsEnabled() && inst.value(keyCallbackURL) != "" && inst.SubscriptionID == 0 {
+		inst.SubscriptionID = s.st.NextSubscriptionID
+		s.st.NextSubscriptionID++
+	}
+	if pollingActive(inst) && (old == nil || !pollingActive(old)) {
+		inst.EventsSince = s.now()
+	}
+}
+
+func pollingActive(inst *instance) bool {
+	return !inst.Disabled && inst.eventsEnabled() && inst.value(keyPollerConfig) != ""
+}
+
+func (s *Server) createInstance(c *call)        { s.create(c, "") }
+func (s *Server) createElementInstance(c *call) { s.create(c, c.params["keyOrId"]) }
+
+func (s *Server) create(c *call, pathElement string) {
+	req, err := parseInstanceRequest(c.body)
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	ref := pathElement
+	if ref == "" {
+		ref = req.element
+	}
+	if ref == "" {
+		c.fail(http.StatusBadRequest, "element is required: {\"element\": {\"key\": \"...\"}}")
+		return
+	}
+	el, err := resolveElement(ref)
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	name := sanitize(req.name)
+	if name == "" {
+		c.fail(http.StatusBadRequest, "name is required")
+		return
+	}
+	cfg, err := normalizeConfig(el, req.config, nil)
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	external := req.external
+	if external == "" {
+		external = externalNone
+	}
+	p, err := provision(el, withDefaults(el, cfg), external, req.providerData)
+	if err == nil && el.OAuth != nil && p.code == "" && p.external != externalInitial {
+		err = badRequestf("Element %s uses OAuth 2.0: send providerData.code, or externalAuthentication \"initial\" with %s", el.Key, keyOAuthRefresh)
+	}
+	if err == nil {
+		err = c.authorize(p)
+	}
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	tags := []string{name}
+	if req.hasTags {
+		tags = sanitizeTags(req.tags)
+	}
+
+	s.mu.Lock()
+	inst := &instance{
+		ID:           s.st.NextID,
+		Name:         name,
+		Created:      s.now().UTC().Truncate(1e9),
+		Token:        s.newToken(),
+		ElementKey:   el.Key,
+		Tags:         tags,
+		Config:       p.cfg,
+		ExternalAuth: p.external,
+	}
+	s.st.NextID++
+	s.st.assignConfigIDs(inst)
+	s.noteEvents(nil, inst)
+	s.st.Instances[inst.ID] = inst
+	view := renderInstance(inst)
+	s.mu.Unlock()
+	s.changed()
+	c.json(http.StatusOK, view)
+}
+
+// targetID is the instance a route acts on: the {id} in the path, or the
+// instance of the Element token on id-less routes.
+func (c *call) targetID() (int64, error) {
+	raw, ok := c.params["id"]
+	if !ok {
+		return c.auth.instanceID, nil
+	}
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil {
+		return 0, &notFound{msg: "No element instance found with id " + raw}
+	}
+	return id, nil
+}
+
+// lookup returns the target instance; the caller holds s.mu.
+func (c *call) lookup() (*instance, error) {
+	id, err := c.targetID()
+	if err != nil {
+		return nil, err
+	}
+	inst := c.s.st.Instances[id]
+	if inst == nil {
+		return nil, &notFound{msg: "No element instance found with id " + strconv.FormatInt(id, 10)}
+	}
+	return inst, nil
+}
+
+func (s *Server) getInstance(c *call) {
+	s.mu.Lock()
+	inst, err := c.lookup()
+	var view instanceView
+	if err == nil {
+		view = renderInstance(inst)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	c.json(http.StatusOK, view)
+}
+
+func (s *Server) listInstances(c *call) {
+	q := c.r.URL.Query()
+	tags := append(q["tags[]"], q["tags"]...)
+	search := strings.ToLower(q.Get("searchText"))
+	s.mu.Lock()
+	var out []instanceView
+	for _, inst := range s.st.sortedInstances() {
+		if hasAllTags(inst.Tags, tags) && strings.Contains(strings.ToLower(inst.Name), search) {
+			out = append(out, renderInstance(inst))
+		}
+	}
+	s.mu.Unlock()
+	if len(out) == 0 {
+		c.fail(http.StatusNotFound, "No element instances found")
+		return
+	}
+	c.json(http.StatusOK, out)
+}
+
+func hasAllTags(have, want []string) bool {
+	for _, w := range want {
+		found := false
+		for _, h := range have {
+			if h == w {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) listElementInstances(c *call) {
+	el, err := resolveElement(c.params["keyOrId"])
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	s.mu.Lock()
+	out := []instanceView{}
+	for _, inst := range s.st.sortedInstances() {
+		if inst.ElementKey == el.Key {
+			out = append(out, renderInstance(inst))
+		}
+	}
+	s.mu.Unlock()
+	c.json(http.StatusOK, out)
+}
+
+// update runs build against a copy of the target instance twice at most:
+// once to validate and learn whether an OAuth code must be exchanged, and,
+// after the exchange (done without holding the lock), once more to commit.
+func (s *Server) update(c *call, build func(cur *instance) (*instance, *provisioning, error)) {
+	s.mu.Lock()
+	cur, err := c.lookup()
+	var p *provisioning
+	if err == nil {
+		_, p, err = build(cur.clone())
+	}
+	s.mu.Unlock()
+	if err == nil && p != nil && p.code != "" {
+		err = c.authorize(p)
+	}
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+
+	s.mu.Lock()
+	cur, err = c.lookup()
+	var next *instance
+	var p2 *provisioning
+	if err == nil {
+		next, p2, err = build(cur.clone())
+	}
+	if err == nil && p != nil && p.code != "" {
+		// Tokens come from the exchange done above.
+		p2.cfg[keyOAuthUserToken] = p.cfg[keyOAuthUserToken]
+		p2.cfg[keyOAuthRefresh] = p.cfg[keyOAuthRefresh]
+	}
+	var view instanceView
+	if err == nil {
+		s.st.assignConfigIDs(next)
+		s.noteEvents(cur, next)
+		s.st.Instances[next.ID] = next
+		view = renderInstance(next)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	s.changed()
+	c.json(http.StatusOK, view)
+}
+
+func (s *Server) patchInstance(c *call) {
+	req, err := parseInstanceRequest(c.body)
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	s.update(c, func(inst *instance) (*instance, *provisioning, error) {
+		el := inst.element()
+		if req.hasElement {
+			if el, err = resolveElement(req.element); err != nil {
+				return nil, nil, err
+			}
+			inst.ElementKey = el.Key
+		}
+		if req.hasName {
+			if inst.Name = sanitize(req.name); inst.Name == "" {
+				return nil, nil, badRequestf("name must not be empty")
+			}
+		}
+		if req.hasTags {
+			inst.Tags = sanitizeTags(req.tags)
+		}
+		changes, err := normalizeConfig(el, req.config, inst.Config)
+		if err != nil {
+			return nil, nil, err
+		}
+		for k, v := range changes {
+			inst.Config[k] = v
+		}
+		withDefaults(el, inst.Config)
+		if req.external != "" {
+			inst.ExternalAuth = req.external
+		}
+		p, err := provision(el, inst.Config, inst.ExternalAuth, req.providerData)
+		if err != nil {
+			return nil, nil, err
+		}
+		inst.ExternalAuth = p.external
+		return inst, p, nil
+	})
+}
+
+// putInstance re-provisions: the configuration, when sent, replaces the
+// stored one (element defaults fill the rest); tags are replaced as on
+// create. The OAuth user tokens survive unless a new code is exchanged.
+func (s *Server) putInstance(c *call) {
+	req, err := parseInstanceRequest(c.body)
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	s.update(c, func(inst *instance) (*instance, *provisioning, error) {
+		el := inst.element()
+		if req.hasElement {
+			if el, err = resolveElement(req.element); err != nil {
+				return nil, nil, err
+			}
+			inst.ElementKey = el.Key
+		}
+		if req.hasName {
+			if inst.Name = sanitize(req.name); inst.Name == "" {
+				return nil, nil, badRequestf("name must not be empty")
+			}
+		}
+		inst.Tags = []string{inst.Name}
+		if req.hasTags {
+			inst.Tags = sanitizeTags(req.tags)
+		}
+		if req.hasConfig {
+			cfg, err := normalizeConfig(el, req.config, inst.Config)
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, k := range []string{keyOAuthUserToken, keyOAuthRefresh} {
+				if _, sent := cfg[k]; !sent && inst.Config[k] != nil {
+					cfg[k] = inst.Config[k]
+				}
+			}
+			inst.Config = cfg
+		}
+		withDefaults(el, inst.Config)
+		if req.external != "" {
+			inst.ExternalAuth = req.external
+		}
+		p, err := provision(el, inst.Config, inst.ExternalAuth, req.providerData)
+		if err != nil {
+			return nil, nil, err
+		}
+		inst.ExternalAuth = p.external
+		return inst, p, nil
+	})
+}
+
+func (s *Server) deleteInstance(c *call) {
+	s.mu.Lock()
+	inst, err := c.lookup()
+	if err == nil {
+		delete(s.st.Instances, inst.ID)
+		delete(s.st.Mailboxes, inst.ID)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	s.changed()
+	c.status = http.StatusOK
+	c.w.WriteHeader(http.StatusOK)
+}
+
+func (s *Server) setDisabled(c *call, disabled bool) {
+	s.mu.Lock()
+	inst, err := c.lookup()
+	var view instanceView
+	if err == nil {
+		old := inst.clone()
+		inst.Disabled = disabled
+		s.noteEvents(old, inst)
+		view = renderInstance(inst)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	s.changed()
+	c.json(http.StatusOK, view)
+}
+
+func (s *Server) enableInstance(c *call)  { s.setDisabled(c, false) }
+func (s *Server) disableInstance(c *call) { s.setDisabled(c, true) }
+
+func (s *Server) listInstanceConfiguration(c *call) {
+	s.mu.Lock()
+	inst, err := c.lookup()
+	var out []configEntry
+	if err == nil {
+		out = renderConfigEntries(inst)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	c.json(http.StatusOK, out)
+}
+
+// configKey finds the key of {configId} in inst; the caller holds s.mu.
+func (c *call) configKey(inst *instance) (string, error) {
+	raw := c.params["configId"]
+	id, _ := strconv.ParseInt(raw, 10, 64)
+	for k, v := range inst.ConfigIDs {
+		if v == id {
+			if _, ok := inst.Config[k]; ok {
+				return k, nil
+			}
+		}
+	}
+	return "", &notFound{msg: "No configuration entry found with id " + raw}
+}
+
+func (s *Server) getInstanceConfiguration(c *call) {
+	s.mu.Lock()
+	inst, err := c.lookup()
+	var entry configEntry
+	if err == nil {
+		var key string
+		if key, err = c.configKey(inst); err == nil {
+			entry = renderConfigEntry(inst, key)
+		}
+	}
+	s.mu.Unlock()
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	c.json(http.StatusOK, entry)
+}
+
+// patchInstanceConfiguration takes the whole entry and applies its propertyValue.
+func (s *Server) patchInstanceConfiguration(c *call) {
+	var body map[string]json.RawMessage
+	if err := decodeJSON(c.body, &body); err != nil || body == nil {
+		c.fail(http.StatusBadRequest, "Invalid JSON body: a configuration entry with a propertyValue is required")
+		return
+	}
+	raw, ok := body["propertyValue"]
+	if !ok {
+		c.fail(http.StatusBadRequest, "propertyValue is required")
+		return
+	}
+	s.mu.Lock()
+	inst, err := c.lookup()
+	var entry configEntry
+	if err == nil {
+		var key string
+		if key, err = c.configKey(inst); err == nil {
+			next := inst.clone()
+			var changes map[string]*string
+			changes, err = normalizeConfig(next.element(), map[string]json.RawMessage{key: raw}, next.Config)
+			if err == nil {
+				next.Config[key] = changes[key]
+				_, err = provision(next.element(), next.Config, next.ExternalAuth, nil)
+			}
+			if err == nil {
+				s.noteEvents(inst, next)
+				s.st.Instances[next.ID] = next
+				entry = renderConfigEntry(next, key)
+			}
+		}
+	}
+	s.mu.Unlock()
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	s.changed()
+	c.json(http.StatusOK, entry)
+}
+
+func (s *Server) listElements(c *call) {
+	out := make([]map[string]any, 0, len(catalog))
+	for _, el := range catalog {
+		out = append(out, el.summary())
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a]["key"].(string) < out[b]["key"].(string) })
+	c.json(http.StatusOK, out)
+}
+
+func (s *Server) getElement(c *call) {
+	el, err := resolveElement(c.params["keyOrId"])
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	c.json(http.StatusOK, el.summary())
+}
+
+func (s *Server) getElementConfiguration(c *call) {
+	el, err := resolveElement(c.params["keyOrId"])
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	c.json(http.StatusOK, el.configDefinitions())
+}
