@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -16,36 +17,37 @@ import (
 
 // instanceModel is the state and plan of opencon_instance.
 type instanceModel struct {
-	ID                                     types.String `tfsdk:"id"`
-	ElementKey                             types.String `tfsdk:"element_key"`
-	Name                                   types.String `tfsdk:"name"`
-	Tags                                   types.Set    `tfsdk:"tags"`
-	AuthorizationCode                      types.String `tfsdk:"authorization_code"`
-	AuthorizationCodeWO                    types.String `tfsdk:"authorization_code_wo"`
-	AuthorizationCodeWOVersion             types.Int64  `tfsdk:"authorization_code_wo_version"`
-	OAuthRefreshToken                      types.String `tfsdk:"oauth_refresh_token"`
-	OAuthRefreshTokenWO                    types.String `tfsdk:"oauth_refresh_token_wo"`
-	OAuthRefreshTokenWOVersion             types.Int64  `tfsdk:"oauth_refresh_token_wo_version"`
-	OAuthAPIKey                            types.String `tfsdk:"oauth_api_key"`
-	OAuthAPISecret                         types.String `tfsdk:"oauth_api_secret"`
-	OAuthAPISecretWO                       types.String `tfsdk:"oauth_api_secret_wo"`
-	OAuthAPISecretWOVersion                types.Int64  `tfsdk:"oauth_api_secret_wo_version"`
-	OAuthCallbackURL                       types.String `tfsdk:"oauth_callback_url"`
-	EventNotificationEnabled               types.Bool   `tfsdk:"event_notification_enabled"`
-	EventNotificationCallbackURL           types.String `tfsdk:"event_notification_callback_url"`
-	EventNotificationSignatureKey          types.String `tfsdk:"event_notification_signature_key"`
-	EventNotificationSignatureKeyWO        types.String `tfsdk:"event_notification_signature_key_wo"`
-	EventNotificationSignatureKeyWOVersion types.Int64  `tfsdk:"event_notification_signature_key_wo_version"`
-	EventPollerRefreshInterval             types.Int64  `tfsdk:"event_poller_refresh_interval"`
-	PollingResources                       types.Set    `tfsdk:"polling_resource"`
-	Configuration                          types.Map    `tfsdk:"configuration"`
-	SensitiveConfiguration                 types.Map    `tfsdk:"sensitive_configuration"`
-	Enabled                                types.Bool   `tfsdk:"enabled"`
-	Token                                  types.String `tfsdk:"token"`
-	Valid                                  types.Bool   `tfsdk:"valid"`
-	CreatedDate                            types.String `tfsdk:"created_date"`
-	ElementID                              types.Int64  `tfsdk:"element_id"`
-	ExternalAuthentication                 types.String `tfsdk:"external_authentication"`
+	ID                                     types.String   `tfsdk:"id"`
+	ElementKey                             types.String   `tfsdk:"element_key"`
+	Name                                   types.String   `tfsdk:"name"`
+	Tags                                   types.Set      `tfsdk:"tags"`
+	AuthorizationCode                      types.String   `tfsdk:"authorization_code"`
+	AuthorizationCodeWO                    types.String   `tfsdk:"authorization_code_wo"`
+	AuthorizationCodeWOVersion             types.Int64    `tfsdk:"authorization_code_wo_version"`
+	OAuthRefreshToken                      types.String   `tfsdk:"oauth_refresh_token"`
+	OAuthRefreshTokenWO                    types.String   `tfsdk:"oauth_refresh_token_wo"`
+	OAuthRefreshTokenWOVersion             types.Int64    `tfsdk:"oauth_refresh_token_wo_version"`
+	OAuthAPIKey                            types.String   `tfsdk:"oauth_api_key"`
+	OAuthAPISecret                         types.String   `tfsdk:"oauth_api_secret"`
+	OAuthAPISecretWO                       types.String   `tfsdk:"oauth_api_secret_wo"`
+	OAuthAPISecretWOVersion                types.Int64    `tfsdk:"oauth_api_secret_wo_version"`
+	OAuthCallbackURL                       types.String   `tfsdk:"oauth_callback_url"`
+	EventNotificationEnabled               types.Bool     `tfsdk:"event_notification_enabled"`
+	EventNotificationCallbackURL           types.String   `tfsdk:"event_notification_callback_url"`
+	EventNotificationSignatureKey          types.String   `tfsdk:"event_notification_signature_key"`
+	EventNotificationSignatureKeyWO        types.String   `tfsdk:"event_notification_signature_key_wo"`
+	EventNotificationSignatureKeyWOVersion types.Int64    `tfsdk:"event_notification_signature_key_wo_version"`
+	EventPollerRefreshInterval             types.Int64    `tfsdk:"event_poller_refresh_interval"`
+	PollingResources                       types.Set      `tfsdk:"polling_resource"`
+	Configuration                          types.Map      `tfsdk:"configuration"`
+	SensitiveConfiguration                 types.Map      `tfsdk:"sensitive_configuration"`
+	Enabled                                types.Bool     `tfsdk:"enabled"`
+	Token                                  types.String   `tfsdk:"token"`
+	Valid                                  types.Bool     `tfsdk:"valid"`
+	CreatedDate                            types.String   `tfsdk:"created_date"`
+	ElementID                              types.Int64    `tfsdk:"element_id"`
+	ExternalAuthentication                 types.String   `tfsdk:"external_authentication"`
+	Timeouts                               timeouts.Value `tfsdk:"timeouts"`
 }
 
 // typedKeys maps each configuration key a typed argument owns to that argument,

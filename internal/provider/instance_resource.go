@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -38,6 +39,15 @@ var (
 // that there is no prior state telling which configuration keys are managed.
 const privateImportKey = "imported"
 
+// Default operation timeouts; the `timeouts` block overrides them. They bound
+// the retries of every request an operation makes.
+const (
+	defaultCreateTimeout = 10 * time.Minute
+	defaultReadTimeout   = 5 * time.Minute
+	defaultUpdateTimeout = 10 * time.Minute
+	defaultDeleteTimeout = 10 * time.Minute
+)
+
 // createdClockSkew is how much earlier than the request's start an instance
 // may be stamped by the server and still count as the one the request made.
 const createdClockSkew = 2 * time.Minute
@@ -64,7 +74,7 @@ func (r *instanceResource) Configure(_ context.Context, req resource.ConfigureRe
 	r.client = client
 }
 
-func (r *instanceResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	keepState := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	writeOnlyNote := " Write-only: never stored in plan or state (Terraform 1.11+, OpenTofu 1.11+). Sent on create and whenever `%s` changes."
 	resp.Schema = schema.Schema{
@@ -258,6 +268,7 @@ func (r *instanceResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 		},
 		Blocks: map[string]schema.Block{
 			"polling_resource": pollingResourceBlock(),
+			"timeouts":         timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
 		},
 	}
 }
@@ -368,9 +379,13 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	resp.Diagnostics.Append(diags...)
 	configuration, diags := plan.desiredConfiguration(ctx, wo)
 	resp.Diagnostics.Append(diags...)
+	timeout, diags := plan.Timeouts.Create(ctx, defaultCreateTimeout)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 
 	body := opencon.CreateInstanceRequest{
 		Element:       &opencon.ElementRef{Key: plan.ElementKey.ValueString()},
@@ -406,6 +421,7 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 
 	var state instanceModel
 	resp.Diagnostics.Append(state.readInto(ctx, inst, &plan, nil)...)
+	state.Timeouts = plan.Timeouts
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	resp.Diagnostics.Append(storeWriteOnlyHashes(ctx, resp.Private, writeOnlyPairs(&plan, nil, wo), nil)...)
 	if resp.Diagnostics.HasError() {
@@ -426,6 +442,10 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 // findCreatedInstance looks for the instance an ambiguous create may have made:
 // same name and element, stamped after the request began. It never creates.
 func (r *instanceResource) findCreatedInstance(ctx context.Context, plan instanceModel, started time.Time, createErr error) (*opencon.Instance, error) {
+	// The create may have failed because its context ran out; the lookup
+	// still deserves its own short time.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
 	name := sanitizeName(plan.Name.ValueString())
 	list, err := r.client.ListInstances(ctx, opencon.ListInstancesOptions{SearchText: name})
 	if err != nil {
@@ -473,6 +493,13 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 		resp.Diagnostics.AddAttributeError(path.Root("id"), "Invalid instance id", err.Error())
 		return
 	}
+	timeout, diags := state.Timeouts.Read(ctx, defaultReadTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	inst, err := r.client.GetInstance(ctx, id)
 	if errors.Is(err, opencon.ErrNotFound) {
 		resp.Diagnostics.AddWarning("Instance no longer exists",
@@ -495,6 +522,7 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 	} else {
 		resp.Diagnostics.Append(next.readInto(ctx, inst, &state, nil)...)
 	}
+	next.Timeouts = state.Timeouts
 	resp.Diagnostics.Append(resp.State.Set(ctx, &next)...)
 }
 
@@ -528,6 +556,13 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 		resp.Diagnostics.AddAttributeError(path.Root("id"), "Invalid instance id", err.Error())
 		return
 	}
+	timeout, diags := plan.Timeouts.Update(ctx, defaultUpdateTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 
 	pairs := writeOnlyPairs(&plan, &state, wo)
 	toSend := writeOnlyInputs{}
@@ -596,6 +631,7 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 
 	var next instanceModel
 	resp.Diagnostics.Append(next.readInto(ctx, inst, &plan, nil)...)
+	next.Timeouts = plan.Timeouts
 	resp.Diagnostics.Append(resp.State.Set(ctx, &next)...)
 	resp.Diagnostics.Append(storeWriteOnlyHashes(ctx, resp.Private, pairs, req.Private)...)
 }
@@ -609,6 +645,7 @@ func (r *instanceResource) saveAfterPartialUpdate(ctx context.Context, id int64,
 	}
 	var next instanceModel
 	resp.Diagnostics.Append(next.readInto(ctx, inst, state, nil)...)
+	next.Timeouts = state.Timeouts
 	resp.Diagnostics.Append(resp.State.Set(ctx, &next)...)
 }
 
@@ -623,6 +660,13 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 		resp.Diagnostics.AddAttributeError(path.Root("id"), "Invalid instance id", err.Error())
 		return
 	}
+	timeout, diags := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	if err := r.client.DeleteInstance(ctx, id); err != nil && !errors.Is(err, opencon.ErrNotFound) {
 		resp.Diagnostics.AddError("Cannot delete the instance", err.Error())
 	}

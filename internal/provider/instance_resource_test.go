@@ -232,6 +232,7 @@ func TestAccInstance_inPlaceUpdates(t *testing.T) {
 			v, _ := i.ConfigValue("filter.response.nulls")
 			return expectEqual("filter.response.nulls", v, "false")
 		}},
+		{"timeouts", base, changedMessagesBlock + "\n  timeouts {\n    create = \"5m\"\n    update = \"2m\"\n  }", nil},
 		{"polling resource changed", base, strings.Replace(changedMessagesBlock, `id_field = "id"`, `id_field = "threadId"`, 1), func(i *opencon.Instance) error {
 			v, _ := i.ConfigValue(opencon.KeyEventPollerConfiguration)
 			if !strings.Contains(v, "threadId") {
