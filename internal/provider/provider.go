@@ -228,11 +228,17 @@ func (p *openconProvider) Resources(_ context.Context) []func() resource.Resourc
 }
 
 func (p *openconProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{}
+	return []func() datasource.DataSource{
+		NewInstanceDataSource,
+		NewInstancesDataSource,
+		NewOAuthURLDataSource,
+	}
 }
 
 func (p *openconProvider) EphemeralResources(_ context.Context) []func() ephemeral.EphemeralResource {
-	return []func() ephemeral.EphemeralResource{}
+	return []func() ephemeral.EphemeralResource{
+		NewInstanceTokenEphemeralResource,
+	}
 }
 
 // clientFrom extracts the client from the provider data handed to Configure

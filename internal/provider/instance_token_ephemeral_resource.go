@@ -1,0 +1,92 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/opencon/terraform-provider-opencon/internal/opencon"
+)
+
+var _ ephemeral.EphemeralResourceWithConfigure = (*instanceTokenEphemeralResource)(nil)
+
+// NewInstanceTokenEphemeralResource is the opencon_instance_token ephemeral resource.
+func NewInstanceTokenEphemeralResource() ephemeral.EphemeralResource {
+	return &instanceTokenEphemeralResource{}
+}
+
+type instanceTokenEphemeralResource struct {
+	client *opencon.Client
+}
+
+type instanceTokenModel struct {
+	ID    types.String `tfsdk:"id"`
+	Token types.String `tfsdk:"token"`
+}
+
+func (r *instanceTokenEphemeralResource) Metadata(_ context.Context, req ephemeral.MetadataRequest, resp *ephemeral.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_instance_token"
+}
+
+func (r *instanceTokenEphemeralResource) Configure(_ context.Context, req ephemeral.ConfigureRequest, resp *ephemeral.ConfigureResponse) {
+	client, err := clientFrom(req.ProviderData)
+	if err != nil {
+		resp.Diagnostics.AddError("Provider not configured", err.Error())
+		return
+	}
+	r.client = client
+}
+
+func (r *instanceTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaRequest, resp *ephemeral.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Reads an instance's token (`GET /instances/{id}`) without writing it to plan or state " +
+			"(Terraform 1.10+, OpenTofu 1.11+). Use it where an ephemeral value is accepted: another provider's configuration, " +
+			"a write-only argument, an ephemeral local or output. The token is sent as `Element <token>` in the `Authorization` header of hub calls.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "The instance id, for example `opencon_instance.gmail.id`.",
+				Required:            true,
+				Validators:          []validator.String{instanceIDValidator{}},
+			},
+			"token": schema.StringAttribute{
+				MarkdownDescription: "The instance token.",
+				Computed:            true,
+				Sensitive:           true,
+			},
+		},
+	}
+}
+
+func (r *instanceTokenEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRequest, resp *ephemeral.OpenResponse) {
+	var cfg instanceTokenModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() || !clientReady(r.client, &resp.Diagnostics) {
+		return
+	}
+	id, err := parseInstanceID(cfg.ID.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("id"), "Invalid instance id", err.Error())
+		return
+	}
+	inst, err := r.client.GetInstance(ctx, id)
+	if errors.Is(err, opencon.ErrNotFound) {
+		resp.Diagnostics.AddAttributeError(path.Root("id"), "Instance not found", fmt.Sprintf("No instance with id %d exists.", id))
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read the instance", err.Error())
+		return
+	}
+	if inst.Token == "" {
+		resp.Diagnostics.AddError("Instance has no token", fmt.Sprintf("The platform returned instance %d without a token.", id))
+		return
+	}
+	cfg.Token = types.StringValue(inst.Token)
+	resp.Diagnostics.Append(resp.Result.Set(ctx, &cfg)...)
+}
