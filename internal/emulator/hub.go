@@ -28,12 +28,12 @@ type message struct {
 
 type mailbox struct {
 	Messages []*message `json:"messages"`
-	// Cursor is when changed-messages was last called through the API.
-	Cursor time.Time `json:"cursor,omitzero"`
+	// Cursor is the history id at the last changed-messages API call.
+	Cursor int64 `json:"cursor,omitempty"`
 }
 
-// hubDateLayout has milliseconds: Gmail dates are epoch milliseconds, and
-// second precision would make changes within a poll second look old.
+// hubDateLayout has milliseconds, like Gmail's internalDate. Message times
+// are whole milliseconds so that they compare exactly with poll windows.
 const hubDateLayout = "2006-01-02T15:04:05.000Z"
 
 func (m *message) render(changed bool) map[string]any {
@@ -63,7 +63,7 @@ func (m *message) render(changed bool) map[string]any {
 // pollKey carries the poll window of an internal poller request.
 type pollKey struct{}
 
-type pollWindow struct{ since time.Time }
+type pollWindow struct{ since, until time.Time }
 
 // hubMailbox resolves the token's instance and its mailbox; the caller
 // holds s.mu. Only elements of the general hub have messages.
@@ -96,6 +96,9 @@ func (mb *mailbox) find(id string) *message {
 	}
 	return nil
 }
+
+// stamp is the time of a hub change, in whole milliseconds.
+func (s *Server) stamp() time.Time { return s.now().Truncate(time.Millisecond) }
 
 func (s *Server) nextHistoryID() int64 {
 	s.st.HistoryID++
@@ -163,7 +166,7 @@ func (s *Server) hubCreateMessage(c *call) {
 	mb, err := c.hubMailbox()
 	var out map[string]any
 	if err == nil {
-		now := s.now()
+		now := s.stamp()
 		id := s.ids.hex(8)
 		m := &message{ID: id, ThreadID: id, LabelIDs: []string{"SENT"}, HistoryID: s.nextHistoryID(), Created: now, Updated: now}
 		applyMessageFields(m, in)
@@ -191,7 +194,7 @@ func (s *Server) hubPatchMessage(c *call) {
 	if err == nil {
 		if m := mb.find(c.params["id"]); m != nil {
 			applyMessageFields(m, in)
-			m.Updated = s.now()
+			m.Updated = s.stamp()
 			m.HistoryID = s.nextHistoryID()
 			out = m.render(false)
 		} else {
@@ -213,7 +216,7 @@ func (s *Server) hubDeleteMessage(c *call) {
 	if err == nil {
 		if m := mb.find(c.params["id"]); m != nil {
 			m.Deleted = true
-			m.Updated = s.now()
+			m.Updated = s.stamp()
 			m.HistoryID = s.nextHistoryID()
 		} else {
 			err = &notFound{msg: "No message found with id " + c.params["id"]}
@@ -265,7 +268,7 @@ func (s *Server) hubListMessages(c *call) {
 		c.failErr(err)
 		return
 	}
-	page, next, err := paginate(c.r, all, time.Time{})
+	page, next, err := paginate(c.r, all, pageToken{})
 	if err != nil {
 		c.failErr(err)
 		return
@@ -276,27 +279,29 @@ func (s *Server) hubListMessages(c *call) {
 	c.hubJSON(http.StatusOK, page)
 }
 
-// hubChangedMessages returns the messages changed since the previous call:
-// the poller's last poll, or for API callers the previous API call.
+// hubChangedMessages returns the messages changed since the previous call.
+// For the poller that is its poll window (since, until]; for API callers it
+// is tracked by history id, as Gmail's history API does.
 func (s *Server) hubChangedMessages(c *call) {
-	var since time.Time
 	token := c.r.URL.Query().Get("nextPage")
-	if tok, ok := decodePageToken(token); ok {
-		since = tok.Since
-	}
+	tok, fromToken := decodePageToken(token)
+	var window pageToken
 	s.mu.Lock()
 	mb, err := c.hubMailbox()
 	var changed []map[string]any
 	if err == nil {
-		if w, ok := c.r.Context().Value(pollKey{}).(pollWindow); ok {
-			since = w.since
-		} else if token == "" {
-			since = mb.Cursor
-			mb.Cursor = s.now()
+		switch w, fromPoller := c.r.Context().Value(pollKey{}).(pollWindow); {
+		case fromPoller:
+			window = pageToken{Since: w.since, Until: w.until}
+		case fromToken:
+			window = tok
+		default:
+			window = pageToken{FromHistory: mb.Cursor, ToHistory: s.st.HistoryID}
+			mb.Cursor = s.st.HistoryID
 		}
 		msgs := make([]*message, 0, len(mb.Messages))
 		for _, m := range mb.Messages {
-			if m.Updated.After(since) {
+			if window.contains(m) {
 				msgs = append(msgs, m)
 			}
 		}
@@ -310,7 +315,7 @@ func (s *Server) hubChangedMessages(c *call) {
 		c.failErr(err)
 		return
 	}
-	page, next, err := paginate(c.r, changed, since)
+	page, next, err := paginate(c.r, changed, window)
 	if err != nil {
 		c.failErr(err)
 		return
@@ -321,9 +326,21 @@ func (s *Server) hubChangedMessages(c *call) {
 	c.hubJSON(http.StatusOK, page)
 }
 
+// pageToken is the opaque nextPage value; for changed-messages it pins
+// the change window so later pages match the first.
 type pageToken struct {
-	Offset int       `json:"o"`
-	Since  time.Time `json:"s,omitzero"`
+	Offset      int       `json:"o"`
+	Since       time.Time `json:"s,omitzero"`
+	Until       time.Time `json:"u,omitzero"`
+	FromHistory int64     `json:"f,omitempty"`
+	ToHistory   int64     `json:"t,omitempty"`
+}
+
+func (w pageToken) contains(m *message) bool {
+	if w.ToHistory > 0 {
+		return m.HistoryID > w.FromHistory && m.HistoryID <= w.ToHistory
+	}
+	return m.Updated.After(w.Since) && !m.Updated.After(w.Until)
 }
 
 func decodePageToken(s string) (pageToken, bool) {
@@ -340,7 +357,7 @@ func decodePageToken(s string) (pageToken, bool) {
 
 // paginate applies pageSize and nextPage (or page, 1-based) and returns the
 // token of the next page, "" on the last one.
-func paginate(r *http.Request, all []map[string]any, since time.Time) ([]map[string]any, string, error) {
+func paginate(r *http.Request, all []map[string]any, window pageToken) ([]map[string]any, string, error) {
 	q := r.URL.Query()
 	size := 200
 	if v := q.Get("pageSize"); v != "" {
@@ -374,13 +391,14 @@ func paginate(r *http.Request, all []map[string]any, since time.Time) ([]map[str
 	}
 	next := ""
 	if end < len(all) {
-		b, _ := json.Marshal(pageToken{Offset: end, Since: since})
+		window.Offset = end
+		b, _ := json.Marshal(window)
 		next = base64.RawURLEncoding.EncodeToString(b)
 	}
 	return page, next, nil
 }
 
 // withPollWindow marks an internal request as the poller's.
-func withPollWindow(ctx context.Context, since time.Time) context.Context {
-	return context.WithValue(ctx, pollKey{}, pollWindow{since: since})
+func withPollWindow(ctx context.Context, since, until time.Time) context.Context {
+	return context.WithValue(ctx, pollKey{}, pollWindow{since: since, until: until})
 }

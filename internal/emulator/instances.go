@@ -194,7 +194,7 @@ func (s *Server) noteEvents(old, inst *instance) {
 		s.st.NextSubscriptionID++
 	}
 	if pollingActive(inst) && (old == nil || !pollingActive(old)) {
-		inst.EventsSince = s.now()
+		inst.EventsSince = s.pollClock()
 	}
 }
 

@@ -70,6 +70,7 @@ type Server struct {
 	statsMu sync.Mutex
 	stats   map[string]int
 	lastReq map[string][]byte
+	polls   map[int64]int // polls per instance, for tests
 
 	vendor *vendorState
 	events *eventBus
@@ -110,6 +111,7 @@ func New(opts Options) *Server {
 		faults:  newFaultInjector(opts, newRandSource(opts.Seed, 3)),
 		stats:   map[string]int{},
 		lastReq: map[string][]byte{},
+		polls:   map[int64]int{},
 		vendor:  newVendorState(newRandSource(opts.Seed, 4)),
 		stop:    make(chan struct{}),
 	}
@@ -228,6 +230,18 @@ func (s *Server) count(key string) {
 	s.statsMu.Lock()
 	s.stats[key]++
 	s.statsMu.Unlock()
+}
+
+func (s *Server) countPoll(id int64) {
+	s.statsMu.Lock()
+	s.polls[id]++
+	s.statsMu.Unlock()
+}
+
+func (s *Server) pollCount(id int64) int {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	return s.polls[id]
 }
 
 func (s *Server) recordRequest(key string, body []byte) {
