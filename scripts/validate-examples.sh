@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs `terraform validate` on every example directory against the provider
-# just built in ./bin, through dev_overrides: nothing is downloaded.
+# Runs `validate` on every example directory with each CLI given, against the
+# provider just built in ./bin, through dev_overrides: nothing is downloaded.
+# Ephemeral resources need Terraform 1.10, so Terraform 1.5 skips them.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="$root/bin"
@@ -11,6 +12,7 @@ cat > "$work/cli.tfrc" <<CFG
 provider_installation {
   dev_overrides {
     "registry.terraform.io/opencon/opencon" = "$bin"
+    "registry.opentofu.org/opencon/opencon" = "$bin"
   }
   direct {}
 }
@@ -18,19 +20,27 @@ CFG
 export TF_CLI_CONFIG_FILE="$work/cli.tfrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 
 status=0
-while IFS= read -r dir; do
-  rel=${dir#"$root"/}
-  copy="$work/$(echo "$rel" | tr / _)"
-  mkdir -p "$copy"
-  cp "$dir"/*.tf "$copy"/
-  # Examples of one resource or data source hold only its blocks: give them the provider requirement.
-  if ! grep -q required_providers "$copy"/*.tf; then
-    printf 'terraform {\n  required_providers {\n    opencon = { source = "opencon/opencon" }\n  }\n}\n' > "$copy/zz_required_providers.tf"
-  fi
-  if out=$("$bin/terraform" -chdir="$copy" validate -no-color 2>&1); then
-    echo "ok   $rel"
-  else
-    echo "FAIL $rel"; echo "$out"; status=1
-  fi
-done < <(find "$root/examples" -name '*.tf' -printf '%h\n' | sort -u)
+for cli in "$@"; do
+  version=$("$cli" version -json | sed -n 's/.*"terraform_version": *"\([^"]*\)".*/\1/p')
+  name=$(basename "$cli")
+  while IFS= read -r dir; do
+    rel=${dir#"$root"/}
+    if [[ $name == terraform && $rel == examples/ephemeral-resources/* && $version == 1.[0-9].* ]]; then
+      echo "skip $name $version $rel (ephemeral resources need Terraform 1.10)"
+      continue
+    fi
+    copy="$work/$name/$(echo "$rel" | tr / _)"
+    mkdir -p "$copy"
+    cp "$dir"/*.tf "$copy"/
+    # Examples of one resource or data source hold only its blocks: give them the provider requirement.
+    if ! grep -q required_providers "$copy"/*.tf; then
+      printf 'terraform {\n  required_providers {\n    opencon = { source = "opencon/opencon" }\n  }\n}\n' > "$copy/zz_required_providers.tf"
+    fi
+    if out=$("$cli" -chdir="$copy" validate -no-color 2>&1); then
+      echo "ok   $name $version $rel"
+    else
+      echo "FAIL $name $version $rel"; echo "$out"; status=1
+    fi
+  done < <(find "$root/examples" -name '*.tf' -printf '%h\n' | sort -u)
+done
 exit $status

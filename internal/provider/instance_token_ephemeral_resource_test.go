@@ -34,10 +34,10 @@ func (e *testEnv) echoProviderConfig() string {
 	if !strings.Contains(cfg, anchor) {
 		e.t.Fatalf("provider configuration has no %q to extend", anchor)
 	}
-	return strings.Replace(cfg, anchor, anchor+`
+	return strings.Replace(cfg, anchor, anchor+fmt.Sprintf(`
     echo = {
-      source = "registry.terraform.io/opencon/echo"
-    }`, 1)
+      source = %q
+    }`, strings.TrimSuffix(testProviderSource(), "/opencon")+"/echo"), 1)
 }
 
 func TestAccInstanceTokenEphemeralResource(t *testing.T) {

@@ -41,7 +41,7 @@ func TestAccInstance_secretsNeverLogged(t *testing.T) {
 	secrets := map[string]string{
 		"user secret": testUserSecret, "organization secret": testOrganizationSecret,
 		"first code": first, "second code": second,
-		"oauth api secret": testGmailClientSecret,
+		"oauth api secret":    testGmailClientSecret,
 		"first signature key": "sig-key-never-logged-1", "second signature key": "sig-key-never-logged-2",
 		"instance token": token,
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -41,11 +42,14 @@ type testEnv struct {
 
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
-	emu := emulator.New(emulator.Options{
-		UserSecret:         testUserSecret,
-		OrganizationSecret: testOrganizationSecret,
-		Seed:               1,
-	})
+	return newTestEnvWith(t, emulator.Options{Seed: 1})
+}
+
+// newTestEnvWith starts an emulator with the test secrets and opts.
+func newTestEnvWith(t *testing.T, opts emulator.Options) *testEnv {
+	t.Helper()
+	opts.UserSecret, opts.OrganizationSecret = testUserSecret, testOrganizationSecret
+	emu := emulator.New(opts)
 	srv := httptest.NewServer(emu)
 	t.Cleanup(func() {
 		srv.Close()
@@ -66,11 +70,25 @@ func newTestEnv(t *testing.T) *testEnv {
 
 // TestMain pins the provider's address to the one it is published under;
 // OpenTofu refuses terraform-plugin-testing's legacy "-" namespace.
+// Under OpenTofu the host is OpenTofu's registry, so that configurations
+// that say `source = "opencon/opencon"`, like the quickstart, resolve to the
+// provider under test too.
 func TestMain(m *testing.M) {
 	if os.Getenv("TF_ACC_PROVIDER_NAMESPACE") == "" {
 		os.Setenv("TF_ACC_PROVIDER_NAMESPACE", "opencon")
 	}
+	if os.Getenv("TF_ACC_PROVIDER_HOST") == "" && strings.HasPrefix(filepath.Base(os.Getenv("TF_ACC_TERRAFORM_PATH")), "tofu") {
+		os.Setenv("TF_ACC_PROVIDER_HOST", "registry.opentofu.org")
+	}
 	os.Exit(m.Run())
+}
+
+func testProviderSource() string {
+	host := os.Getenv("TF_ACC_PROVIDER_HOST")
+	if host == "" {
+		host = "registry.terraform.io"
+	}
+	return host + "/" + os.Getenv("TF_ACC_PROVIDER_NAMESPACE") + "/opencon"
 }
 
 // providerConfig is the provider block pointing at this emulator. It names
@@ -81,7 +99,7 @@ func (e *testEnv) providerConfig() string {
 terraform {
   required_providers {
     opencon = {
-      source = "registry.terraform.io/opencon/opencon"
+      source = %q
     }
   }
 }
@@ -92,7 +110,7 @@ provider "opencon" {
   organization_secret = %q
   max_retries         = 0
 }
-`, e.baseURL, testUserSecret, testOrganizationSecret)
+`, testProviderSource(), e.baseURL, testUserSecret, testOrganizationSecret)
 }
 
 // authorizationCode walks the OAuth flow as a browser would: ask the platform
