@@ -38,6 +38,7 @@ func run(args []string) error {
 		stateFile = fs.String("state-file", "", "file to load state from and save it to")
 		minute    = fs.Duration("minute", time.Minute, "length of an emulated minute for polling and retries")
 		verbose   = fs.Bool("v", false, "log every request to stderr")
+		remote    = fs.Bool("allow-remote-callbacks", false, "deliver events to callback URLs that are not on this machine")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -52,6 +53,8 @@ func run(args []string) error {
 		Seed:               *seed,
 		StateFile:          *stateFile,
 		Minute:             *minute,
+
+		AllowRemoteCallbacks: *remote,
 	}
 	logger := log.New(os.Stderr, "", log.LstdFlags)
 	if *verbose {

@@ -9,9 +9,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -240,6 +242,9 @@ func (b *eventBus) attempt(n *notification) (status int, errText string) {
 	if err != nil {
 		return 0, "invalid callback URL"
 	}
+	if !s.opts.AllowRemoteCallbacks && !isLoopbackHost(req.URL.Hostname()) {
+		return 0, "callback host " + req.URL.Hostname() + " is not loopback; start the emulator with -allow-remote-callbacks to deliver there"
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Elements-Webhook-Id", n.WebhookID)
 	if key != "" {
@@ -352,4 +357,14 @@ func (s *Server) getEvent(c *call) {
 		}
 	}
 	c.fail(http.StatusNotFound, "No event found with id %s", c.params["eventId"])
+}
+
+// isLoopbackHost reports whether host names this machine without a DNS
+// lookup: localhost or a loopback address.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

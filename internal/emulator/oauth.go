@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
-	"io"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/oauth2"
 )
 
 // codeTTL is how long an authorization code can be exchanged.
@@ -171,7 +172,9 @@ func (s *Server) vendorAuthorize(w http.ResponseWriter, r *http.Request, vendor 
 	if st := q.Get("state"); st != "" {
 		back.Set("state", st)
 	}
-	target.RawQuery = back.Encode()
+	// Google leaves the "/" of "4/…" codes unescaped in the redirect, so a
+	// code copied from the browser's address bar works as it is.
+	target.RawQuery = strings.ReplaceAll(back.Encode(), "%2F", "/")
 	http.Redirect(w, r, target.String(), http.StatusFound)
 }
 
@@ -262,42 +265,28 @@ func (s *Server) exchangeCode(r *http.Request, el *elementDef, clientID, secret,
 		}
 		return *p
 	}
-	form := url.Values{
-		"grant_type":    {"authorization_code"},
-		"code":          {code},
-		"redirect_uri":  {deref(redirect)},
-		"client_id":     {deref(clientID)},
-		"client_secret": {deref(secret)},
+	cfg := oauth2.Config{
+		ClientID:     deref(clientID),
+		ClientSecret: deref(secret),
+		RedirectURL:  deref(redirect),
+		Endpoint:     oauth2.Endpoint{TokenURL: vendorURL(r, el.OAuth, el.OAuth.TokenPath), AuthStyle: oauth2.AuthStyleInParams},
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, vendorURL(r, el.OAuth, el.OAuth.TokenPath), strings.NewReader(form.Encode()))
+	tok, err := cfg.Exchange(ctx, code)
 	if err != nil {
-		return oauthTokens{}, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return oauthTokens{}, &providerError{msg: "Failed to reach the OAuth provider of " + el.Name, provider: err.Error()}
-	}
-	defer resp.Body.Close()
-	var body struct {
-		AccessToken  string `json:"access_token"`
-		RefreshToken string `json:"refresh_token"`
-		Error        string `json:"error"`
-		Description  string `json:"error_description"`
-	}
-	decodeErr := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body)
-	if resp.StatusCode != http.StatusOK || decodeErr != nil || body.AccessToken == "" {
-		pm := body.Error
-		if body.Description != "" {
-			pm += ": " + body.Description
+		var re *oauth2.RetrieveError
+		if !errors.As(err, &re) {
+			return oauthTokens{}, &providerError{msg: "Failed to reach the OAuth provider of " + el.Name, provider: err.Error()}
 		}
-		if pm == "" {
-			pm = resp.Status
+		pm := re.ErrorCode
+		if re.ErrorDescription != "" {
+			pm += ": " + re.ErrorDescription
+		}
+		if pm == "" && re.Response != nil {
+			pm = re.Response.Status
 		}
 		return oauthTokens{}, &providerError{msg: "Failed to exchange the OAuth authorization code with " + el.Name, provider: pm}
 	}
-	return oauthTokens{access: body.AccessToken, refresh: body.RefreshToken}, nil
+	return oauthTokens{access: tok.AccessToken, refresh: tok.RefreshToken}, nil
 }

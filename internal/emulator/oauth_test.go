@@ -272,3 +272,11 @@ func TestGmailDocumentedExample(t *testing.T) {
 		t.Errorf("poller configuration = %v", cfg["event.poller.configuration"])
 	}
 }
+
+func TestOAuthURLIsNotHTMLEscaped(t *testing.T) {
+	e := newEnv(t, Options{})
+	r := e.do("GET", "/elements/gmail/oauth/url?apiKey=id&apiSecret=s&callbackUrl=https://x.example/cb", uo, nil)
+	if r.status != 200 || strings.Contains(string(r.body), `\u0026`) || !strings.Contains(string(r.body), "&prompt=consent") {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+}

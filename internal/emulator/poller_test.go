@@ -477,3 +477,14 @@ func TestParsePollerConfig(t *testing.T) {
 		t.Error("bad zone accepted")
 	}
 }
+
+func TestRemoteCallbacksAreRefusedByDefault(t *testing.T) {
+	for _, c := range []struct {
+		host string
+		ok   bool
+	}{{"127.0.0.1", true}, {"localhost", true}, {"::1", true}, {"example.com", false}, {"10.0.0.1", false}, {"192.168.1.1", false}} {
+		if got := isLoopbackHost(c.host); got != c.ok {
+			t.Errorf("isLoopbackHost(%q) = %v", c.host, got)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -70,15 +71,19 @@ func writeError(w http.ResponseWriter, reqID string, status int, msg, providerMs
 	writeJSON(w, status, apiError{RequestID: reqID, Message: msg, ProviderMessage: providerMsg})
 }
 
+// writeJSON answers v as JSON. Like the platform (Jackson), it leaves &, <
+// and > unescaped, so URLs such as oauthUrl read as they are.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	_, _ = w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 }
 
 func newRoute(method, pattern string, auth authLevel, h func(*call)) *route {

@@ -50,6 +50,10 @@ type Options struct {
 	Minute time.Duration
 	// Now is the clock used for dates, code expiry and poll windows; default time.Now.
 	Now func() time.Time
+	// AllowRemoteCallbacks lets event delivery reach callback URLs that are
+	// not on this machine. Off by default, so that a configuration copied
+	// from the docs never makes a local emulator post to a real host.
+	AllowRemoteCallbacks bool
 	// Logf receives diagnostic messages; secrets are never passed to it.
 	Logf func(format string, args ...any)
 }
