@@ -31,14 +31,14 @@ const (
 )
 
 type fidelityEnv struct {
-	t      *testing.T
+	t      testing.TB
 	emu    *emulator.Server
 	srv    *httptest.Server
 	api    string
 	client *opencon.Client
 }
 
-func newFidelityEnv(t *testing.T) *fidelityEnv {
+func newFidelityEnv(t testing.TB) *fidelityEnv {
 	t.Helper()
 	emu := emulator.New(emulator.Options{UserSecret: userSecret, OrganizationSecret: orgSecret, Seed: 7})
 	srv := httptest.NewServer(emu)
