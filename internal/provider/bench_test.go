@@ -19,7 +19,7 @@ func BenchmarkReadInto(b *testing.B) {
 			opencon.KeyOAuthCallbackURL: str("https://auth.mycoolapp.com/oauth"), opencon.KeyEventNotificationEnabled: str("true"),
 			opencon.KeyEventNotificationCallbackURL: str("https://mycoolapp.com/events"), opencon.KeyEventPollerRefreshInterval: str("15"),
 			opencon.KeyEventPollerConfiguration: str(`{"changed-messages": {"idField": "id", "url": "/hubs/general/changed-messages"}}`),
-			"base.url": str("https://www.googleapis.com/gmail/v1/users/me"), "filter.response.nulls": str("false"),
+			"base.url":                          str("https://www.googleapis.com/gmail/v1/users/me"), "filter.response.nulls": str("false"),
 		},
 	}
 	ctx := context.Background()

@@ -66,17 +66,11 @@ func (r *instanceResource) Metadata(_ context.Context, req resource.MetadataRequ
 }
 
 func (r *instanceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	client, err := clientFrom(req.ProviderData)
-	if err != nil {
-		resp.Diagnostics.AddError("Provider not configured", err.Error())
-		return
-	}
-	r.client = client
+	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	keepState := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
-	writeOnlyNote := " Write-only: never stored in plan or state (Terraform 1.11+, OpenTofu 1.11+). Sent on create and whenever `%s` changes."
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A connector instance (`/instances`): one authenticated connection to one vendor account, for any element, " +
 			"with polling events configured through `polling_resource` blocks.",
@@ -114,17 +108,7 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					stringvalidator.ConflictsWith(path.MatchRoot("oauth_refresh_token"), path.MatchRoot("oauth_refresh_token_wo"), path.MatchRoot("authorization_code_wo")),
 				},
 			},
-			"authorization_code_wo": schema.StringAttribute{
-				MarkdownDescription: "Write-only twin of `authorization_code`." + fmt.Sprintf(writeOnlyNote, "authorization_code_wo_version"),
-				Optional:            true,
-				Sensitive:           true,
-				WriteOnly:           true,
-				Validators: []validator.String{
-					stringvalidator.LengthAtLeast(1),
-					stringvalidator.ConflictsWith(path.MatchRoot("oauth_refresh_token"), path.MatchRoot("oauth_refresh_token_wo")),
-					stringvalidator.AlsoRequires(path.MatchRoot("authorization_code_wo_version")),
-				},
-			},
+			"authorization_code_wo":         writeOnlyTwin("authorization_code", path.MatchRoot("oauth_refresh_token"), path.MatchRoot("oauth_refresh_token_wo")),
 			"authorization_code_wo_version": versionAttribute("authorization_code_wo"),
 			"oauth_refresh_token": schema.StringAttribute{
 				MarkdownDescription: "An existing OAuth refresh token, `oauth.user.refresh_token`: creates the instance with `externalAuthentication: \"initial\"`, " +
@@ -136,16 +120,7 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					stringvalidator.ConflictsWith(path.MatchRoot("oauth_refresh_token_wo")),
 				},
 			},
-			"oauth_refresh_token_wo": schema.StringAttribute{
-				MarkdownDescription: "Write-only twin of `oauth_refresh_token`." + fmt.Sprintf(writeOnlyNote, "oauth_refresh_token_wo_version"),
-				Optional:            true,
-				Sensitive:           true,
-				WriteOnly:           true,
-				Validators: []validator.String{
-					stringvalidator.LengthAtLeast(1),
-					stringvalidator.AlsoRequires(path.MatchRoot("oauth_refresh_token_wo_version")),
-				},
-			},
+			"oauth_refresh_token_wo":         writeOnlyTwin("oauth_refresh_token"),
 			"oauth_refresh_token_wo_version": versionAttribute("oauth_refresh_token_wo"),
 			"oauth_api_key": schema.StringAttribute{
 				MarkdownDescription: "The OAuth client id of your app at the vendor, `oauth.api.key`. The API returns it masked, so it is never read back.",
@@ -161,16 +136,7 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					stringvalidator.ConflictsWith(path.MatchRoot("oauth_api_secret_wo")),
 				},
 			},
-			"oauth_api_secret_wo": schema.StringAttribute{
-				MarkdownDescription: "Write-only twin of `oauth_api_secret`." + fmt.Sprintf(writeOnlyNote, "oauth_api_secret_wo_version"),
-				Optional:            true,
-				Sensitive:           true,
-				WriteOnly:           true,
-				Validators: []validator.String{
-					stringvalidator.LengthAtLeast(1),
-					stringvalidator.AlsoRequires(path.MatchRoot("oauth_api_secret_wo_version")),
-				},
-			},
+			"oauth_api_secret_wo":         writeOnlyTwin("oauth_api_secret"),
 			"oauth_api_secret_wo_version": versionAttribute("oauth_api_secret_wo"),
 			"oauth_callback_url": schema.StringAttribute{
 				MarkdownDescription: "The redirect URI registered with the vendor, `oauth.callback.url`.",
@@ -201,16 +167,7 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					stringvalidator.ConflictsWith(path.MatchRoot("event_notification_signature_key_wo")),
 				},
 			},
-			"event_notification_signature_key_wo": schema.StringAttribute{
-				MarkdownDescription: "Write-only twin of `event_notification_signature_key`." + fmt.Sprintf(writeOnlyNote, "event_notification_signature_key_wo_version"),
-				Optional:            true,
-				Sensitive:           true,
-				WriteOnly:           true,
-				Validators: []validator.String{
-					stringvalidator.LengthAtLeast(1),
-					stringvalidator.AlsoRequires(path.MatchRoot("event_notification_signature_key_wo_version")),
-				},
-			},
+			"event_notification_signature_key_wo":         writeOnlyTwin("event_notification_signature_key"),
 			"event_notification_signature_key_wo_version": versionAttribute("event_notification_signature_key_wo"),
 			"event_poller_refresh_interval": schema.Int64Attribute{
 				MarkdownDescription: "How often, in whole minutes, the platform polls the `polling_resource`s, `event.poller.refresh_interval`. At least 1. The element's default (15 for Gmail) applies when omitted.",
@@ -270,6 +227,27 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"polling_resource": pollingResourceBlock(),
 			"timeouts":         timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
 		},
+	}
+}
+
+// writeOnlyTwin is the write-only form of the sensitive argument plain,
+// sent when its `<plain>_wo_version` changes.
+func writeOnlyTwin(plain string, conflicts ...path.Expression) schema.StringAttribute {
+	version := plain + "_wo_version"
+	validators := []validator.String{
+		stringvalidator.LengthAtLeast(1),
+		stringvalidator.AlsoRequires(path.MatchRoot(version)),
+	}
+	if len(conflicts) > 0 {
+		validators = append(validators, stringvalidator.ConflictsWith(conflicts...))
+	}
+	return schema.StringAttribute{
+		MarkdownDescription: fmt.Sprintf("Write-only twin of `%s`. Write-only: never stored in plan or state (Terraform 1.11+, OpenTofu 1.11+). "+
+			"Sent on create and whenever `%s` changes.", plain, version),
+		Optional:   true,
+		Sensitive:  true,
+		WriteOnly:  true,
+		Validators: validators,
 	}
 }
 

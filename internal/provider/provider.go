@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-cleanhttp"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -244,15 +245,16 @@ func (p *openconProvider) EphemeralResources(_ context.Context) []func() ephemer
 // clientFrom extracts the client from the provider data handed to Configure
 // methods; nil data means the provider is not configured yet (plan with
 // unknown provider values) and is not an error.
-func clientFrom(data any) (*opencon.Client, error) {
+func clientFrom(data any, diags *diag.Diagnostics) *opencon.Client {
 	if data == nil {
-		return nil, nil
+		return nil
 	}
 	pd, ok := data.(*providerData)
 	if !ok {
-		return nil, fmt.Errorf("unexpected provider data %T; this is a bug in the provider", data)
+		diags.AddError("Provider not configured", fmt.Sprintf("Unexpected provider data %T; this is a bug in the provider.", data))
+		return nil
 	}
-	return pd.client, nil
+	return pd.client
 }
 
 func newHTTPClient(timeout time.Duration) *http.Client {
