@@ -154,7 +154,7 @@ func (e *elementDef) isSecret(key string) bool {
 func (e *elementDef) requiredKeys(externalAuth string) []string {
 	var keys []string
 	for _, d := range e.Config {
-		if d.Required && !(externalAuth == externalInitial && d.Key == "oauth.callback.url") {
+		if d.Required && (externalAuth != externalInitial || d.Key != "oauth.callback.url") {
 			keys = append(keys, d.Key)
 		}
 	}

@@ -56,10 +56,10 @@ func TestAccProvider_missingSettingsNameAttributeAndVariable(t *testing.T) {
 	t.Setenv(EnvUserSecret, "")
 	t.Setenv(EnvOrganizationSecret, "")
 	for _, c := range []struct{ attr, env, block string }{
-		{"base_url", EnvBaseURL, fmt.Sprintf(`provider "opencon" {
+		{"base_url", EnvBaseURL, `provider "opencon" {
   user_secret         = "u"
   organization_secret = "o"
-}`)},
+}`},
 		{"user_secret", EnvUserSecret, fmt.Sprintf(`provider "opencon" {
   base_url            = %q
   organization_secret = "o"
