@@ -150,13 +150,19 @@ func (m *instanceModel) desiredConfiguration(ctx context.Context, wo writeOnlyIn
 }
 
 // changedConfiguration returns the keys whose desired value differs between
-// two desired configurations (keys only in prior are dropped from management,
-// not deleted: the API cannot unset a key).
+// two desired configurations. Keys only in prior are dropped from management,
+// not deleted, since the API cannot unset a key; the poller configuration is
+// the exception: removing every polling_resource block empties it.
 func changedConfiguration(prior, planned map[string]any) map[string]any {
 	out := map[string]any{}
 	for k, v := range planned {
 		if pv, ok := prior[k]; !ok || !sameConfigValue(pv, v) {
 			out[k] = v
+		}
+	}
+	if _, had := prior[opencon.KeyEventPollerConfiguration]; had {
+		if _, has := planned[opencon.KeyEventPollerConfiguration]; !has {
+			out[opencon.KeyEventPollerConfiguration] = pollerConfiguration{}
 		}
 	}
 	return out

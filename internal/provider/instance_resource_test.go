@@ -263,6 +263,27 @@ func TestAccInstance_inPlaceUpdates(t *testing.T) {
 		}
 		testSteps = append(testSteps, step)
 	}
+	// Removing every polling_resource block empties the poller configuration.
+	testSteps = append(testSteps, resource.TestStep{
+		Config: instanceConfig(e, "gmail", with(base, "event_notification_enabled", "false"), ""),
+		ConfigPlanChecks: resource.ConfigPlanChecks{
+			PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(gmailAddr, plancheck.ResourceActionUpdate)},
+			PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+		},
+		Check: func(s *terraform.State) error {
+			raw, _ := serverInstance(t, e, s, gmailAddr).ConfigValue(opencon.KeyEventPollerConfiguration)
+			var pc map[string]any
+			if raw != "" {
+				if err := json.Unmarshal([]byte(raw), &pc); err != nil {
+					return err
+				}
+			}
+			if len(pc) != 0 {
+				return fmt.Errorf("the server still polls %s", raw)
+			}
+			return nil
+		},
+	})
 	// Secrets the API masks still reach it on update.
 	testSteps = append(testSteps, resource.TestStep{
 		Config: instanceConfig(e, "gmail", with(base, "oauth_api_secret", `"rotated-secret"`, "event_notification_signature_key", `"sig-key-2"`), changedMessagesBlock),
