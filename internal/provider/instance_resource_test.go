@@ -665,6 +665,8 @@ func TestAccInstance_validation(t *testing.T) {
 			`(?s)element_key.*at least 1`},
 		{"empty name", instanceConfig(e, "gmail", with(base, "name", `""`), changedMessagesBlock),
 			`(?s)name.*at least 1`},
+		{"tag the platform would rewrite", instanceConfig(e, "gmail", with(base, "tags", `["<b>prod</b>"]`), changedMessagesBlock),
+			`(?s)Tag rewritten by the platform.*would\s+be stored as "prod"`},
 	}
 	for _, c := range cases {
 		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {

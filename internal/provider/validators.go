@@ -141,3 +141,27 @@ func (v eventsNeedCallback) ValidateResource(ctx context.Context, req resource.V
 	resp.Diagnostics.AddAttributeError(path.Root("event_notification_enabled"), "Missing event callback URL",
 		"event_notification_enabled is true, so the platform needs event_notification_callback_url to know where to send events.")
 }
+
+// sanitizedByPlatform refuses values the platform would rewrite (it strips
+// HTML tags and surrounding spaces from tags), which would otherwise come
+// back different from the configuration after every apply.
+type sanitizedByPlatform struct{}
+
+func (sanitizedByPlatform) Description(context.Context) string {
+	return "must not be empty or hold HTML tags or surrounding spaces, which the platform strips"
+}
+func (v sanitizedByPlatform) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v sanitizedByPlatform) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	raw := req.ConfigValue.ValueString()
+	switch clean := sanitizeName(raw); {
+	case clean == "":
+		resp.Diagnostics.AddAttributeError(req.Path, "Empty tag", fmt.Sprintf("The platform would drop the tag %q; remove it.", raw))
+	case clean != raw:
+		resp.Diagnostics.AddAttributeError(req.Path, "Tag rewritten by the platform",
+			fmt.Sprintf("The platform strips HTML tags and surrounding spaces, so %q would be stored as %q; write %q.", raw, clean, clean))
+	}
+}
