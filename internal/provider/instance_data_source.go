@@ -252,23 +252,3 @@ func joinIDs(ids []int64) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
-// instanceIDValidator checks that an instance id is a positive whole number.
-type instanceIDValidator struct{}
-
-func (instanceIDValidator) Description(context.Context) string {
-	return "must be a positive whole number such as 12345"
-}
-
-func (v instanceIDValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (v instanceIDValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if _, err := parseInstanceID(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid instance id", err.Error())
-	}
-}

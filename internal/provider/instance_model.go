@@ -197,11 +197,7 @@ func (m *instanceModel) readInto(ctx context.Context, inst *opencon.Instance, pr
 	} else {
 		m.Name = types.StringValue(inst.Name)
 	}
-	tags := make([]attr.Value, 0, len(inst.Tags))
-	for _, t := range inst.Tags {
-		tags = append(tags, types.StringValue(t))
-	}
-	m.Tags = types.SetValueMust(types.StringType, tags)
+	m.Tags = stringSet(inst.Tags)
 	m.Enabled = types.BoolValue(!inst.Disabled)
 	m.Token = types.StringValue(inst.Token)
 	m.Valid = types.BoolValue(inst.Valid)
@@ -227,26 +223,9 @@ func (m *instanceModel) readInto(ctx context.Context, inst *opencon.Instance, pr
 	m.OAuthAPISecret = readSecretOrClear(inst, opencon.KeyOAuthAPISecret, priorString(prior, func(p *instanceModel) types.String { return p.OAuthAPISecret }))
 	m.EventNotificationSignatureKey = readSecretOrClear(inst, opencon.KeyEventNotificationSignatureKey, priorString(prior, func(p *instanceModel) types.String { return p.EventNotificationSignatureKey }))
 	m.OAuthCallbackURL = optionalString(inst, opencon.KeyOAuthCallbackURL)
-	m.EventNotificationCallbackURL = optionalString(inst, opencon.KeyEventNotificationCallbackURL)
-
-	if v, ok := inst.ConfigValue(opencon.KeyEventNotificationEnabled); ok {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			diags.AddWarning("Unexpected event.notification.enabled", "The API returned "+strconv.Quote(v)+", which is not a boolean; treating it as false.")
-		}
-		m.EventNotificationEnabled = types.BoolValue(b)
-	} else {
-		m.EventNotificationEnabled = types.BoolValue(false)
-	}
-	m.EventPollerRefreshInterval = types.Int64Null()
-	if v, ok := inst.ConfigValue(opencon.KeyEventPollerRefreshInterval); ok {
-		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		if err != nil {
-			diags.AddWarning("Unexpected event.poller.refresh_interval", "The API returned "+strconv.Quote(v)+", which is not a whole number of minutes.")
-		} else {
-			m.EventPollerRefreshInterval = types.Int64Value(n)
-		}
-	}
+	var d diag.Diagnostics
+	m.EventNotificationEnabled, m.EventNotificationCallbackURL, m.EventPollerRefreshInterval, d = instanceEventSettings(inst)
+	diags.Append(d...)
 
 	diags.Append(m.readPolling(ctx, inst, prior)...)
 	diags.Append(m.readConfiguration(ctx, inst, prior, elementDefaults)...)

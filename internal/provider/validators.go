@@ -150,7 +150,9 @@ type sanitizedByPlatform struct{}
 func (sanitizedByPlatform) Description(context.Context) string {
 	return "must not be empty or hold HTML tags or surrounding spaces, which the platform strips"
 }
-func (v sanitizedByPlatform) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+func (v sanitizedByPlatform) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
 
 func (v sanitizedByPlatform) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
@@ -163,5 +165,25 @@ func (v sanitizedByPlatform) ValidateString(_ context.Context, req validator.Str
 	case clean != raw:
 		resp.Diagnostics.AddAttributeError(req.Path, "Tag rewritten by the platform",
 			fmt.Sprintf("The platform strips HTML tags and surrounding spaces, so %q would be stored as %q; write %q.", raw, clean, clean))
+	}
+}
+
+// instanceIDValidator checks that an instance id is a positive whole number.
+type instanceIDValidator struct{}
+
+func (instanceIDValidator) Description(context.Context) string {
+	return "must be a positive whole number such as 12345"
+}
+
+func (v instanceIDValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v instanceIDValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := parseInstanceID(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid instance id", err.Error())
 	}
 }
