@@ -3,6 +3,9 @@ package opencon_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -13,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opencon/terraform-provider-opencon/internal/emulator"
 	"github.com/opencon/terraform-provider-opencon/internal/opencon"
@@ -601,4 +605,134 @@ func names(list []opencon.Instance) []string {
 		out = append(out, i.Name)
 	}
 	return out
+}
+
+// callbackRecorder is an event receiver that can be told to fail.
+type callbackRecorder struct {
+	mu        chan struct{}
+	failFirst int
+	bodies    [][]byte
+	headers   []http.Header
+	attempts  int
+}
+
+func newCallbackRecorder(failFirst int) *callbackRecorder {
+	r := &callbackRecorder{mu: make(chan struct{}, 1), failFirst: failFirst}
+	r.mu <- struct{}{}
+	return r
+}
+
+func (r *callbackRecorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	<-r.mu
+	defer func() { r.mu <- struct{}{} }()
+	r.attempts++
+	if r.attempts <= r.failFirst {
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	r.bodies = append(r.bodies, body)
+	r.headers = append(r.headers, req.Header.Clone())
+}
+
+func (r *callbackRecorder) snapshot() ([][]byte, []http.Header, int) {
+	<-r.mu
+	defer func() { r.mu <- struct{}{} }()
+	return append([][]byte(nil), r.bodies...), append([]http.Header(nil), r.headers...), r.attempts
+}
+
+// TestFidelityEvents covers items 41 and 45 to 49: polling at the refresh
+// interval, at most ten events per notification, the envelope, the
+// signature, and retries of a failing callback.
+func TestFidelityEvents(t *testing.T) {
+	ctx := context.Background()
+	emu := emulator.New(emulator.Options{UserSecret: userSecret, OrganizationSecret: orgSecret, Seed: 9, Minute: 100 * time.Millisecond})
+	srv := httptest.NewServer(emu)
+	t.Cleanup(func() { srv.Close(); emu.Close() })
+	e := &fidelityEnv{t: t, emu: emu, srv: srv, api: srv.URL + "/elements/api-v2"}
+	var err error
+	e.client, err = opencon.NewClient(opencon.Config{BaseURL: srv.URL, UserSecret: userSecret, OrganizationSecret: orgSecret, MaxRetries: -1})
+	must(t, err)
+
+	recorder := newCallbackRecorder(2)
+	callback := httptest.NewServer(recorder)
+	t.Cleanup(callback.Close)
+	const key = "fidelity-signature-key"
+	req := gmailRequest(e.code())
+	req.Configuration[opencon.KeyEventNotificationCallbackURL] = callback.URL
+	req.Configuration[opencon.KeyEventNotificationSignatureKey] = key
+	req.Configuration[opencon.KeyEventPollerRefreshInterval] = "1"
+	inst, err := e.client.CreateInstance(ctx, req)
+	must(t, err)
+
+	const messages = 12
+	ids := map[string]bool{}
+	for i := 0; i < messages; i++ {
+		r := e.raw("POST", "/hubs/general/messages", elementAuth(inst.Token), map[string]string{"subject": "m" + jsonNumber(int64(i))})
+		if r.status != 200 {
+			t.Fatalf("hub POST: %d %s", r.status, r.body)
+		}
+		ids[r.json(t)["id"].(string)] = true
+	}
+
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		bodies, headers, attempts := recorder.snapshot()
+		seen := map[string]bool{}
+		for i, body := range bodies {
+			mac := hmac.New(sha256.New, []byte(key))
+			mac.Write(body)
+			if want := "sha256=" + base64.StdEncoding.EncodeToString(mac.Sum(nil)); headers[i].Get("Elements-Webhook-Signature") != want {
+				t.Fatalf("48: signature %q, want %q", headers[i].Get("Elements-Webhook-Signature"), want)
+			}
+			if headers[i].Get("Elements-Webhook-Id") == "" {
+				t.Fatal("48: no Elements-Webhook-Id")
+			}
+			var n struct {
+				Message struct {
+					EventID any               `json:"eventId"`
+					Raw     json.RawMessage   `json:"raw"`
+					Events  []json.RawMessage `json:"events"`
+				} `json:"message"`
+			}
+			must(t, json.Unmarshal(body, &n))
+			if len(n.Message.Events) == 0 || len(n.Message.Events) > 10 {
+				t.Fatalf("45: a notification carries %d events", len(n.Message.Events))
+			}
+			if n.Message.EventID == nil || len(n.Message.Raw) == 0 {
+				t.Fatalf("46: envelope %s", body)
+			}
+			for _, raw := range n.Message.Events {
+				var ev map[string]any
+				must(t, json.Unmarshal(raw, &ev))
+				for _, f := range []string{"objectType", "objectId", "eventType", "elementKey", "date"} {
+					if ev[f] == nil || ev[f] == "" {
+						t.Fatalf("46: event lacks %s: %s", f, raw)
+					}
+				}
+				if ev["eventType"] != "CREATED" || ev["elementKey"] != "gmail" || ev["objectType"] != "changed-messages" {
+					t.Fatalf("47: %s", raw)
+				}
+				seen[ev["objectId"].(string)] = true
+			}
+		}
+		if len(seen) == messages {
+			for id := range ids {
+				if !seen[id] {
+					t.Fatalf("no event for message %s", id)
+				}
+			}
+			if len(bodies) < 2 {
+				t.Fatalf("45: %d events arrived in %d notification(s)", messages, len(bodies))
+			}
+			if attempts < len(bodies)+2 {
+				t.Fatalf("49: the two failed deliveries were not retried (%d attempts)", attempts)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d events arrived after %d attempts", len(seen), messages, attempts)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
