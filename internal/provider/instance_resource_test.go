@@ -496,7 +496,10 @@ func TestAccInstance_driftManagedKeyChangedOutOfBand(t *testing.T) {
 					interval, nulls, name := "30", "true", "renamed elsewhere"
 					_, err := e.client.UpdateInstance(context.Background(), id, opencon.UpdateInstanceRequest{
 						Name:          &name,
-						Configuration: map[string]any{opencon.KeyEventPollerRefreshInterval: interval, "filter.response.nulls": nulls},
+						Configuration: map[string]any{
+							opencon.KeyEventPollerRefreshInterval: interval, "filter.response.nulls": nulls,
+							opencon.KeyEventPollerConfiguration: `{"threads":{"url":"/hubs/general/threads"}}`,
+						},
 					})
 					if err != nil {
 						t.Fatal(err)
@@ -518,7 +521,14 @@ func TestAccInstance_driftManagedKeyChangedOutOfBand(t *testing.T) {
 						return err
 					}
 					v, _ = inst.ConfigValue("filter.response.nulls")
-					return expectEqual("filter.response.nulls", v, "false")
+					if err := expectEqual("filter.response.nulls", v, "false"); err != nil {
+						return err
+					}
+					v, _ = inst.ConfigValue(opencon.KeyEventPollerConfiguration)
+					if !strings.Contains(v, "changed-messages") || strings.Contains(v, "threads") {
+						return fmt.Errorf("poller configuration not restored: %s", v)
+					}
+					return nil
 				},
 			},
 		},
