@@ -101,11 +101,14 @@ func TestAccInstance_writeOnlySecrets(t *testing.T) {
 			},
 			{
 				// A changed value without a version bump plans nothing and sends nothing.
-				Config: instanceConfig(e, "gmail", args("not-sent", 2, "sig-key-one", 1), changedMessagesBlock),
+				Config: instanceConfig(e, "gmail", args("not-sent", 2, "sig-not-sent", 1), changedMessagesBlock),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
-				Check: serverSecret(t, e, opencon.KeyOAuthAPISecret, "rotated-secret"),
+				Check: resource.ComposeTestCheckFunc(
+					serverSecret(t, e, opencon.KeyOAuthAPISecret, "rotated-secret"),
+					serverSecret(t, e, opencon.KeyEventNotificationSignatureKey, "sig-key-one"),
+				),
 			},
 			{
 				// Bumping the signature key's version rotates it.
@@ -133,6 +136,13 @@ func TestAccInstance_writeOnlyReauthentication(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: instanceConfig(e, "gmail", args(first, 1), changedMessagesBlock)},
 			{
+				// A new code without a new version is not spent.
+				Config: instanceConfig(e, "gmail", args(second, 1), changedMessagesBlock),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+			{
 				Config: instanceConfig(e, "gmail", args(second, 2), changedMessagesBlock),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(gmailAddr, plancheck.ResourceActionUpdate)},
@@ -154,14 +164,16 @@ func TestAccInstance_writeOnlyReauthentication(t *testing.T) {
 
 func TestAccInstance_writeOnlyRefreshToken(t *testing.T) {
 	e := newTestEnv(t)
-	args := with(gmailArgs(""), "authorization_code", "",
-		"oauth_refresh_token_wo", `"1//wo-refresh-token"`,
-		"oauth_refresh_token_wo_version", "1")
+	args := func(token string, version int) map[string]string {
+		return with(gmailArgs(""), "authorization_code", "",
+			"oauth_refresh_token_wo", fmt.Sprintf("%q", token),
+			"oauth_refresh_token_wo_version", fmt.Sprint(version))
+	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		TerraformVersionChecks:   writeOnlyCLIs,
 		Steps: []resource.TestStep{{
-			Config: instanceConfig(e, "gmail", args, changedMessagesBlock),
+			Config: instanceConfig(e, "gmail", args("1//wo-refresh-token", 1), changedMessagesBlock),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(gmailAddr, tfjsonpath.New("external_authentication"), knownvalue.StringExact("initial")),
 			},
@@ -172,6 +184,24 @@ func TestAccInstance_writeOnlyRefreshToken(t *testing.T) {
 			ConfigPlanChecks: resource.ConfigPlanChecks{
 				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 			},
+		}, {
+			// A new token without a new version is not sent.
+			Config: instanceConfig(e, "gmail", args("1//not-sent", 1), changedMessagesBlock),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+			Check: serverSecret(t, e, opencon.KeyOAuthUserRefreshToken, "1//wo-refresh-token"),
+		}, {
+			// With a new version it is, in place.
+			Config: instanceConfig(e, "gmail", args("1//rotated-refresh-token", 2), changedMessagesBlock),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(gmailAddr, plancheck.ResourceActionUpdate)},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+			Check: resource.ComposeTestCheckFunc(
+				serverSecret(t, e, opencon.KeyOAuthUserRefreshToken, "1//rotated-refresh-token"),
+				stateHoldsNone("1//wo-refresh-token", "1//rotated-refresh-token"),
+			),
 		}},
 	})
 }
