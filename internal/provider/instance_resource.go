@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -359,13 +360,11 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	resp.Diagnostics.Append(diags...)
 	configuration, diags := plan.desiredConfiguration(ctx, wo)
 	resp.Diagnostics.Append(diags...)
-	timeout, diags := plan.Timeouts.Create(ctx, defaultCreateTimeout)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, plan.Timeouts.Create, defaultCreateTimeout, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	body := opencon.CreateInstanceRequest{
 		Element:       &opencon.ElementRef{Key: plan.ElementKey.ValueString()},
@@ -468,18 +467,15 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	id, err := parseInstanceID(state.ID.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("id"), "Invalid instance id", err.Error())
+	id, ok := state.instanceID(&resp.Diagnostics)
+	if !ok {
 		return
 	}
-	timeout, diags := state.Timeouts.Read(ctx, defaultReadTimeout)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	inst, err := r.client.GetInstance(ctx, id)
 	if errors.Is(err, opencon.ErrNotFound) {
 		resp.Diagnostics.AddWarning("Instance no longer exists",
@@ -531,18 +527,15 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	id, err := parseInstanceID(state.ID.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("id"), "Invalid instance id", err.Error())
+	id, ok := state.instanceID(&resp.Diagnostics)
+	if !ok {
 		return
 	}
-	timeout, diags := plan.Timeouts.Update(ctx, defaultUpdateTimeout)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, plan.Timeouts.Update, defaultUpdateTimeout, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 
 	pairs := writeOnlyPairs(&plan, &state, wo)
 	toSend := writeOnlyInputs{}
@@ -582,6 +575,7 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	}
 
 	var inst *opencon.Instance
+	var err error
 	if changed {
 		inst, err = r.client.UpdateInstance(ctx, id, patch)
 		if err != nil {
@@ -635,18 +629,15 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	id, err := parseInstanceID(state.ID.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("id"), "Invalid instance id", err.Error())
+	id, ok := state.instanceID(&resp.Diagnostics)
+	if !ok {
 		return
 	}
-	timeout, diags := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
-	resp.Diagnostics.Append(diags...)
+	ctx, cancel := withTimeout(ctx, state.Timeouts.Delete, defaultDeleteTimeout, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	if err := r.client.DeleteInstance(ctx, id); err != nil && !errors.Is(err, opencon.ErrNotFound) {
 		resp.Diagnostics.AddError("Cannot delete the instance", err.Error())
 	}
@@ -659,6 +650,23 @@ func (r *instanceResource) ImportState(ctx context.Context, req resource.ImportS
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImportKey, []byte("true"))...)
+}
+
+// instanceID is the numeric id of the instance in state.
+func (m *instanceModel) instanceID(diags *diag.Diagnostics) (int64, bool) {
+	id, err := parseInstanceID(m.ID.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root("id"), "Invalid instance id", err.Error())
+		return 0, false
+	}
+	return id, true
+}
+
+// withTimeout bounds ctx by an operation's timeout from the timeouts block.
+func withTimeout(ctx context.Context, get func(context.Context, time.Duration) (time.Duration, diag.Diagnostics), def time.Duration, diags *diag.Diagnostics) (context.Context, context.CancelFunc) {
+	timeout, d := get(ctx, def)
+	diags.Append(d...)
+	return context.WithTimeout(ctx, timeout)
 }
 
 func parseInstanceID(id string) (int64, error) {

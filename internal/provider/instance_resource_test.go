@@ -495,7 +495,7 @@ func TestAccInstance_driftManagedKeyChangedOutOfBand(t *testing.T) {
 				PreConfig: func() {
 					interval, nulls, name := "30", "true", "renamed elsewhere"
 					_, err := e.client.UpdateInstance(context.Background(), id, opencon.UpdateInstanceRequest{
-						Name:          &name,
+						Name: &name,
 						Configuration: map[string]any{
 							opencon.KeyEventPollerRefreshInterval: interval, "filter.response.nulls": nulls,
 							opencon.KeyEventPollerConfiguration: `{"threads":{"url":"/hubs/general/threads"}}`,
