@@ -423,17 +423,9 @@ func (s *Server) patchInstance(c *call) {
 		return
 	}
 	s.update(c, func(inst *instance) (*instance, *provisioning, error) {
-		el := inst.element()
-		if req.hasElement {
-			if el, err = resolveElement(req.element); err != nil {
-				return nil, nil, err
-			}
-			inst.ElementKey = el.Key
-		}
-		if req.hasName {
-			if inst.Name = sanitize(req.name); inst.Name == "" {
-				return nil, nil, badRequestf("name must not be empty")
-			}
+		el, err := applyElementAndName(inst, req)
+		if err != nil {
+			return nil, nil, err
 		}
 		if req.hasTags {
 			inst.Tags = sanitizeTags(req.tags)
@@ -445,16 +437,7 @@ func (s *Server) patchInstance(c *call) {
 		for k, v := range changes {
 			inst.Config[k] = v
 		}
-		withDefaults(el, inst.Config)
-		if req.external != "" {
-			inst.ExternalAuth = req.external
-		}
-		p, err := provision(el, inst.Config, inst.ExternalAuth, req.providerData)
-		if err != nil {
-			return nil, nil, err
-		}
-		inst.ExternalAuth = p.external
-		return inst, p, nil
+		return reprovision(el, inst, req)
 	})
 }
 
@@ -468,17 +451,9 @@ func (s *Server) putInstance(c *call) {
 		return
 	}
 	s.update(c, func(inst *instance) (*instance, *provisioning, error) {
-		el := inst.element()
-		if req.hasElement {
-			if el, err = resolveElement(req.element); err != nil {
-				return nil, nil, err
-			}
-			inst.ElementKey = el.Key
-		}
-		if req.hasName {
-			if inst.Name = sanitize(req.name); inst.Name == "" {
-				return nil, nil, badRequestf("name must not be empty")
-			}
+		el, err := applyElementAndName(inst, req)
+		if err != nil {
+			return nil, nil, err
 		}
 		inst.Tags = []string{inst.Name}
 		if req.hasTags {
@@ -496,17 +471,42 @@ func (s *Server) putInstance(c *call) {
 			}
 			inst.Config = cfg
 		}
-		withDefaults(el, inst.Config)
-		if req.external != "" {
-			inst.ExternalAuth = req.external
-		}
-		p, err := provision(el, inst.Config, inst.ExternalAuth, req.providerData)
-		if err != nil {
-			return nil, nil, err
-		}
-		inst.ExternalAuth = p.external
-		return inst, p, nil
+		return reprovision(el, inst, req)
 	})
+}
+
+// applyElementAndName applies an update's element switch and new name, and
+// returns the element the instance now belongs to.
+func applyElementAndName(inst *instance, req *instanceRequest) (*elementDef, error) {
+	el := inst.element()
+	if req.hasElement {
+		var err error
+		if el, err = resolveElement(req.element); err != nil {
+			return nil, err
+		}
+		inst.ElementKey = el.Key
+	}
+	if req.hasName {
+		if inst.Name = sanitize(req.name); inst.Name == "" {
+			return nil, badRequestf("name must not be empty")
+		}
+	}
+	return el, nil
+}
+
+// reprovision fills the element's defaults and authenticates again, with a
+// new code when the update carries one.
+func reprovision(el *elementDef, inst *instance, req *instanceRequest) (*instance, *provisioning, error) {
+	withDefaults(el, inst.Config)
+	if req.external != "" {
+		inst.ExternalAuth = req.external
+	}
+	p, err := provision(el, inst.Config, inst.ExternalAuth, req.providerData)
+	if err != nil {
+		return nil, nil, err
+	}
+	inst.ExternalAuth = p.external
+	return inst, p, nil
 }
 
 func (s *Server) deleteInstance(c *call) {
