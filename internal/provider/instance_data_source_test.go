@@ -286,18 +286,7 @@ func TestAccInstanceDataSource_validation(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
-			e.emu.ResetStats()
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: testProviderFactories,
-				Steps: []resource.TestStep{{
-					Config:      e.providerConfig() + "\ndata \"opencon_instance\" \"x\" {\n  " + c.args + "\n}\n",
-					PlanOnly:    true,
-					ExpectError: expectError(c.err),
-				}},
-			})
-			if n := e.apiCalls(); n != 0 {
-				t.Fatalf("validation made %d API calls (%v), want none", n, e.emu.Stats())
-			}
+			e.expectRefusedBeforeAnyCall(t, e.providerConfig()+"\ndata \"opencon_instance\" \"x\" {\n  "+c.args+"\n}\n", c.err)
 		})
 	}
 }

@@ -680,18 +680,7 @@ func TestAccInstance_validation(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
-			e.emu.ResetStats()
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: testProviderFactories,
-				Steps: []resource.TestStep{{
-					Config:      c.config,
-					PlanOnly:    true,
-					ExpectError: expectError(c.err),
-				}},
-			})
-			if n := e.apiCalls(); n != 0 {
-				t.Fatalf("validation made %d API calls (%v), want none", n, e.emu.Stats())
-			}
+			e.expectRefusedBeforeAnyCall(t, c.config, c.err)
 		})
 	}
 }

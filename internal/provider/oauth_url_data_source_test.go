@@ -132,14 +132,7 @@ func TestAccOAuthURLDataSource_validation(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
-			e.emu.ResetStats()
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: testProviderFactories,
-				Steps:                    []resource.TestStep{{Config: c.config, PlanOnly: true, ExpectError: expectError(c.err)}},
-			})
-			if n := e.apiCalls(); n != 0 {
-				t.Fatalf("validation made %d API calls (%v), want none", n, e.emu.Stats())
-			}
+			e.expectRefusedBeforeAnyCall(t, c.config, c.err)
 		})
 	}
 	// An element without OAuth: the platform's refusal is reported.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/opencon/terraform-provider-opencon/internal/emulator"
 	"github.com/opencon/terraform-provider-opencon/internal/opencon"
@@ -158,6 +159,24 @@ func (e *testEnv) apiCalls() int {
 		n += c
 	}
 	return n
+}
+
+// expectRefusedBeforeAnyCall plans config, expects an error matching pattern,
+// and asserts the emulator saw no API call: validation happens before any.
+func (e *testEnv) expectRefusedBeforeAnyCall(t *testing.T, config, pattern string) {
+	t.Helper()
+	e.emu.ResetStats()
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      config,
+			PlanOnly:    true,
+			ExpectError: expectError(pattern),
+		}},
+	})
+	if n := e.apiCalls(); n != 0 {
+		t.Fatalf("validation made %d API calls (%v), want none", n, e.emu.Stats())
+	}
 }
 
 func expectError(pattern string) *regexp.Regexp {
