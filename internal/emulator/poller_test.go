@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -478,7 +480,7 @@ func TestParsePollerConfig(t *testing.T) {
 	}
 }
 
-func TestRemoteCallbacksAreRefusedByDefault(t *testing.T) {
+func TestIsLoopbackHost(t *testing.T) {
 	for _, c := range []struct {
 		host string
 		ok   bool
@@ -486,5 +488,30 @@ func TestRemoteCallbacksAreRefusedByDefault(t *testing.T) {
 		if got := isLoopbackHost(c.host); got != c.ok {
 			t.Errorf("isLoopbackHost(%q) = %v", c.host, got)
 		}
+	}
+}
+
+// countingTransport fails every request and counts them, so a test can
+// prove delivery never tried the network.
+type countingTransport struct{ calls atomic.Int64 }
+
+func (c *countingTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	c.calls.Add(1)
+	return nil, errors.New("the test transport answers nothing")
+}
+
+func TestRemoteCallbacksAreRefusedByDefault(t *testing.T) {
+	e := newEnv(t, Options{Minute: 100 * time.Microsecond})
+	transport := &countingTransport{}
+	e.s.events.client = &http.Client{Transport: transport}
+	id, token := e.createPolling("https://hooks.example.com/cb", changedMessagesConfig, "1")
+	e.postMessage(token, "stays here")
+	waitFor(t, 20*time.Second, "failed", func() bool { return e.s.Stats()["events.failed"] == 1 })
+	if n := transport.calls.Load(); n != 0 {
+		t.Fatalf("delivery sent %d requests towards a remote host", n)
+	}
+	rec := e.do("GET", fmt.Sprintf("/instances/%d/events", id), uo, nil).list(t)[0]
+	if msg, _ := rec["lastError"].(string); !strings.Contains(msg, "not loopback") {
+		t.Fatalf("lastError = %q", msg)
 	}
 }

@@ -64,7 +64,7 @@ var typedKeys = map[string]string{
 	opencon.KeyEventPollerConfiguration:      "polling_resource",
 }
 
-// platformManagedKeys are keys the platform sets itself; import never adopts them.
+// platformManagedKeyPrefixes start the keys the platform sets itself; import never adopts them.
 var platformManagedKeyPrefixes = []string{"oauth.user.", "event.notification.subscription.", "authentication.time"}
 
 // writeOnlyInputs are the values read from the configuration only (never from
