@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -127,14 +129,18 @@ func newTestClient(t *testing.T, baseURL string, mods ...func(*Config)) *Client 
 	return c
 }
 
-// logCapture collects every Logger record as text.
+// logCapture is a Logger that collects every record as text. A disabled
+// one must be sent nothing.
 type logCapture struct {
-	mu      sync.Mutex
-	records []string
-	fields  []map[string]any
+	mu       sync.Mutex
+	disabled bool
+	records  []string
+	fields   []map[string]any
 }
 
-func (l *logCapture) log(_ context.Context, msg string, fields map[string]any) {
+func (l *logCapture) Enabled(context.Context) bool { return !l.disabled }
+
+func (l *logCapture) Log(_ context.Context, msg string, fields map[string]any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, _ := json.Marshal(fields)
@@ -212,15 +218,15 @@ func TestNewClientDefaults(t *testing.T) {
 	c := newTestClient(t, "https://example.com", func(c *Config) {
 		c.MaxRetries, c.RetryWaitMin, c.RetryWaitMax, c.UserAgent = 0, 0, 0, ""
 	})
-	if c.maxRetries != 4 || c.waitMin != 500*time.Millisecond || c.waitMax != 30*time.Second {
-		t.Errorf("defaults = %d %v %v, want 4 500ms 30s", c.maxRetries, c.waitMin, c.waitMax)
+	if rc := c.http; rc.RetryMax != 4 || rc.RetryWaitMin != 500*time.Millisecond || rc.RetryWaitMax != 30*time.Second {
+		t.Errorf("defaults = %d %v %v, want 4 500ms 30s", rc.RetryMax, rc.RetryWaitMin, rc.RetryWaitMax)
 	}
 	if c.userAgent != "terraform-provider-opencon" {
 		t.Errorf("default user agent = %q", c.userAgent)
 	}
 	c = newTestClient(t, "https://example.com", func(c *Config) { c.MaxRetries = -1 })
-	if c.maxRetries != 0 {
-		t.Errorf("negative MaxRetries gave %d retries, want 0", c.maxRetries)
+	if c.http.RetryMax != 0 {
+		t.Errorf("negative MaxRetries gave %d retries, want 0", c.http.RetryMax)
 	}
 }
 
@@ -269,7 +275,7 @@ func TestLoggerRecordsAttempts(t *testing.T) {
 		jsonResponse(200, `{"id":5,"name":"n"}`, "Elements-Request-Id", "r2"),
 	)
 	var logs logCapture
-	c := newTestClient(t, rec.srv.URL, func(c *Config) { c.Logger = logs.log })
+	c := newTestClient(t, rec.srv.URL, func(c *Config) { c.Logger = &logs })
 	if _, err := c.GetInstance(context.Background(), 5); err != nil {
 		t.Fatal(err)
 	}
@@ -295,6 +301,65 @@ func TestLoggerRecordsAttempts(t *testing.T) {
 	}
 	if responses[1]["status"] != 200 || responses[1]["request_id"] != "r2" {
 		t.Errorf("second record = %v, want status 200 request_id r2", responses[1])
+	}
+}
+
+// TestDisabledLoggerIsSentNothing: a Logger that is not enabled gets no
+// record, so nothing is redacted or formatted for it.
+func TestDisabledLoggerIsSentNothing(t *testing.T) {
+	for _, disabled := range []bool{true, false} {
+		rec := newRecorder(t,
+			jsonResponse(503, `{"requestId":"r1","message":"busy"}`),
+			jsonResponse(200, `{"id":5,"name":"n"}`),
+		)
+		logs := &logCapture{disabled: disabled}
+		c := newTestClient(t, rec.srv.URL, func(c *Config) { c.Logger = logs })
+		if _, err := c.CreateInstance(context.Background(), CreateInstanceRequest{Name: "n", ProviderData: map[string]string{"code": "secret-code"}}); err == nil {
+			t.Fatal("CreateInstance succeeded against a 503")
+		}
+		if _, err := c.GetInstance(context.Background(), 5); err != nil {
+			t.Fatal(err)
+		}
+		switch got := logs.text(); {
+		case disabled && got != "":
+			t.Errorf("a disabled Logger was sent records:\n%s", got)
+		case !disabled && !strings.Contains(got, "opencon response body"):
+			t.Errorf("an enabled Logger got no response body record, the test would prove nothing:\n%s", got)
+		}
+	}
+}
+
+// TestConnectionsAreReused: the client's own HTTP client keeps connections
+// open across calls and retries.
+func TestConnectionsAreReused(t *testing.T) {
+	var conns, calls atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		if calls.Add(1) == 2 {
+			jsonResponse(503, `{"message":"busy"}`)(w, r)
+			return
+		}
+		jsonResponse(200, `{"id":1}`)(w, r)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, srv.URL)
+	ctx := context.Background()
+	if _, err := c.CreateInstance(ctx, CreateInstanceRequest{Name: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	for id := range int64(4) {
+		if _, err := c.GetInstance(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls.Load() != 6 || conns.Load() != 1 {
+		t.Errorf("%d requests over %d connections, want 6 over 1", calls.Load(), conns.Load())
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -375,5 +376,56 @@ func TestCancelledContextSendsNothing(t *testing.T) {
 	}
 	if rec.count() != 0 {
 		t.Errorf("server saw %d requests", rec.count())
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestAnswerAsContextEndsDecidesTheOutcome: when the context ends just as
+// the answer arrives, the answer still says whether a POST was processed. A
+// 2xx created the instance, so the caller must look for it (ErrAmbiguous); a
+// 429 did not.
+func TestAnswerAsContextEndsDecidesTheOutcome(t *testing.T) {
+	for _, tt := range []struct {
+		status    int
+		ambiguous bool
+	}{{200, true}, {201, true}, {503, true}, {429, false}, {400, false}} {
+		t.Run(strconv.Itoa(tt.status), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var sent atomic.Int32
+			answer := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				if r.Body != nil {
+					_, _ = io.Copy(io.Discard, r.Body)
+				}
+				sent.Add(1)
+				cancel()
+				return &http.Response{
+					StatusCode: tt.status, Header: http.Header{}, Request: r,
+					Body: io.NopCloser(strings.NewReader(`{"id":5,"name":"x"}`)),
+				}, nil
+			})
+			c := newTestClient(t, "http://127.0.0.1:1", func(c *Config) { c.HTTPClient = &http.Client{Transport: answer} })
+			_, err := c.CreateInstance(ctx, CreateInstanceRequest{Name: "x"})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("error = %v, want context.Canceled", err)
+			}
+			if got := errors.Is(err, ErrAmbiguous); got != tt.ambiguous {
+				t.Errorf("ambiguous = %v, want %v: %v", got, tt.ambiguous, err)
+			}
+			if sent.Load() != 1 {
+				t.Errorf("POST sent %d times, want once", sent.Load())
+			}
+
+			// A GET is never ambiguous.
+			sent.Store(0)
+			ctx, cancel = context.WithCancel(context.Background())
+			defer cancel()
+			if _, err := c.GetInstance(ctx, 5); err == nil || errors.Is(err, ErrAmbiguous) {
+				t.Errorf("GET error = %v, want a non-ambiguous error", err)
+			}
+		})
 	}
 }

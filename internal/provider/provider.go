@@ -164,7 +164,7 @@ func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureR
 		HTTPClient:         newHTTPClient(timeout),
 		UserAgent:          opencon.UserAgentString(p.version, req.TerraformVersion),
 		MaxRetries:         maxRetries,
-		Logger:             clientLogger(userSecret, orgSecret),
+		Logger:             tflogLogger{secrets: []string{userSecret, orgSecret}},
 	})
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot create the Open Connectors client", err.Error())
@@ -211,15 +211,18 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// clientLogger routes the client's request log through tflog. The client already
-// redacts; masking the secrets here as well keeps them out even of a log line
-// a future change forgets to redact.
-func clientLogger(secrets ...string) func(ctx context.Context, msg string, fields map[string]any) {
-	return func(ctx context.Context, msg string, fields map[string]any) {
-		ctx = tflog.MaskMessageStrings(ctx, secrets...)
-		ctx = tflog.MaskAllFieldValuesStrings(ctx, secrets...)
-		tflog.Debug(ctx, msg, fields)
-	}
+// tflogLogger routes the client's request log through tflog at debug level,
+// and tells the client when nobody listens, so that it redacts nothing in
+// vain. The client already redacts; masking the secrets here as well keeps
+// them out even of a log line a future change forgets to redact.
+type tflogLogger struct{ secrets []string }
+
+func (tflogLogger) Enabled(ctx context.Context) bool { return tflog.IsDebug(ctx) }
+
+func (l tflogLogger) Log(ctx context.Context, msg string, fields map[string]any) {
+	ctx = tflog.MaskMessageStrings(ctx, l.secrets...)
+	ctx = tflog.MaskAllFieldValuesStrings(ctx, l.secrets...)
+	tflog.Debug(ctx, msg, fields)
 }
 
 func (p *openconProvider) Resources(_ context.Context) []func() resource.Resource {
