@@ -6,41 +6,61 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hashicorp/go-cleanhttp"
 	"github.com/hashicorp/go-retryablehttp"
 )
 
 // APIPath is the path of the API root below the host.
 const APIPath = "/elements/api-v2"
 
+// Defaults of the optional Config fields. The provider documents its
+// settings with these, so each default has this one home.
 const (
-	defaultMaxRetries   = 4
+	// DefaultMaxRetries is how many times a failed attempt is retried.
+	DefaultMaxRetries = 4
+	// DefaultRequestTimeout bounds one HTTP attempt, retries not included.
+	DefaultRequestTimeout = 60 * time.Second
+	// DefaultUserAgent is the User-Agent, and the product name the provider
+	// puts in front of its version.
+	DefaultUserAgent = "terraform-provider-opencon"
+
 	defaultRetryWaitMin = 500 * time.Millisecond
 	defaultRetryWaitMax = 30 * time.Second
-	defaultHTTPTimeout  = 2 * time.Minute
-	defaultUserAgent    = "terraform-provider-opencon"
 
 	// maxResponseBytes bounds how much of a response body is read.
 	maxResponseBytes = 32 << 20
 )
 
-// Config configures a Client.
+// Config configures a Client. Every optional field's zero value means its
+// default.
 type Config struct {
-	// BaseURL is the API root, with or without /elements/api-v2 and a trailing slash.
+	// BaseURL is the API root, with or without /elements/api-v2 and a trailing
+	// slash. It must be https://, or http:// to a loopback host (the local
+	// emulator), so that the secrets never cross a network in clear; anything
+	// else is a *BaseURLError.
 	BaseURL            string
 	UserSecret         string
 	OrganizationSecret string
-	// HTTPClient is used for every attempt; nil means a client with a 2 minute timeout.
+	// RequestTimeout bounds one attempt of the client's own pooled HTTP
+	// client; 0 means DefaultRequestTimeout. It does not apply to HTTPClient.
+	RequestTimeout time.Duration
+	// HTTPClient, when set, is used as it is for every attempt (tests swap
+	// transports through it); its own Timeout applies.
 	HTTPClient *http.Client
-	UserAgent  string
-	// MaxRetries is the number of retries after the first attempt: 0 means 4, negative means none.
-	MaxRetries int
-	// RetryWaitMin and RetryWaitMax bound the exponential backoff (defaults 500ms and 30s).
+	// UserAgent is the whole User-Agent header; "" means DefaultUserAgent.
+	UserAgent string
+	// MaxRetries is how many times a failed attempt is retried: nil means
+	// DefaultMaxRetries, 0 turns retries off.
+	MaxRetries *int
+	// RetryWaitMin and RetryWaitMax bound the exponential backoff (defaults
+	// 500ms and 30s).
 	RetryWaitMin time.Duration
 	RetryWaitMax time.Duration
 	// Logger receives debug records of every attempt; nil logs nothing.
@@ -56,6 +76,15 @@ type Logger interface {
 	Enabled(ctx context.Context) bool
 	Log(ctx context.Context, msg string, fields map[string]any)
 }
+
+// BaseURLError is NewClient's answer to a Config.BaseURL it refuses.
+type BaseURLError struct {
+	// Reason says what is wrong with the URL, as a sentence fit for a
+	// diagnostic on the setting that holds it.
+	Reason string
+}
+
+func (e *BaseURLError) Error() string { return "opencon: invalid base URL: " + e.Reason }
 
 // Client calls the Open Connectors platform API. It is safe for concurrent
 // use; its one retrying HTTP client, and so its connection pool, serves every
@@ -84,7 +113,22 @@ func NewClient(cfg Config) (*Client, error) {
 	if strings.ContainsAny(cfg.UserSecret+cfg.OrganizationSecret, ",\r\n") {
 		return nil, errors.New("opencon: secrets must not contain commas or line breaks")
 	}
+	retries := DefaultMaxRetries
+	if cfg.MaxRetries != nil {
+		if retries = *cfg.MaxRetries; retries < 0 {
+			return nil, fmt.Errorf("opencon: MaxRetries is %d; it must not be negative", retries)
+		}
+	}
+	if cfg.RequestTimeout < 0 {
+		return nil, fmt.Errorf("opencon: RequestTimeout is %v; it must not be negative", cfg.RequestTimeout)
+	}
 
+	httpClient := cfg.HTTPClient
+	if httpClient == nil {
+		httpClient = cleanhttp.DefaultPooledClient()
+		httpClient.Timeout = orDefault(cfg.RequestTimeout, DefaultRequestTimeout)
+	}
+	waitMin := orDefault(cfg.RetryWaitMin, defaultRetryWaitMin)
 	c := &Client{
 		baseURL:    base,
 		authHeader: "User " + cfg.UserSecret + ", Organization " + cfg.OrganizationSecret,
@@ -93,30 +137,12 @@ func NewClient(cfg Config) (*Client, error) {
 		secrets:    []string{cfg.UserSecret, cfg.OrganizationSecret},
 	}
 	if c.userAgent == "" {
-		c.userAgent = defaultUserAgent
-	}
-	httpClient := cfg.HTTPClient
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: defaultHTTPTimeout}
-	}
-	retries := cfg.MaxRetries
-	switch {
-	case retries == 0:
-		retries = defaultMaxRetries
-	case retries < 0:
-		retries = 0
-	}
-	waitMin, waitMax := cfg.RetryWaitMin, cfg.RetryWaitMax
-	if waitMin <= 0 {
-		waitMin = defaultRetryWaitMin
-	}
-	if waitMax <= 0 {
-		waitMax = defaultRetryWaitMax
+		c.userAgent = DefaultUserAgent
 	}
 	c.http = &retryablehttp.Client{
 		HTTPClient:   httpClient,
 		RetryWaitMin: waitMin,
-		RetryWaitMax: max(waitMax, waitMin),
+		RetryWaitMax: max(orDefault(cfg.RetryWaitMax, defaultRetryWaitMax), waitMin),
 		RetryMax:     retries,
 		CheckRetry:   checkRetry,
 		Backoff:      backoff,
@@ -128,43 +154,51 @@ func NewClient(cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// orDefault is d, or def when d is not positive.
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
 // BaseURL returns the normalized API root, ending in /elements/api-v2.
 func (c *Client) BaseURL() string { return c.baseURL }
 
-// UserAgentString is the User-Agent the provider sends.
-func UserAgentString(providerVersion, terraformVersion string) string {
-	if providerVersion == "" {
-		providerVersion = "dev"
-	}
-	if terraformVersion == "" {
-		terraformVersion = "unknown"
-	}
-	return defaultUserAgent + "/" + providerVersion + " Terraform/" + terraformVersion
-}
-
+// normalizeBaseURL enforces the https-or-loopback rule and appends APIPath.
 func normalizeBaseURL(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return "", errors.New("opencon: base URL is empty")
-	}
 	u, err := url.Parse(raw)
-	if err != nil {
-		return "", fmt.Errorf("opencon: invalid base URL: %w", err)
+	if err != nil || u.Host == "" {
+		return "", &BaseURLError{Reason: fmt.Sprintf("%q is not an absolute URL such as https://api.openconnectors.us2.ext.hana.ondemand.com/elements/api-v2", raw)}
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("opencon: invalid base URL %q: scheme must be http or https", raw)
-	}
-	if u.Host == "" {
-		return "", fmt.Errorf("opencon: invalid base URL %q: no host", raw)
+	shown := u.Redacted()
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return "", &BaseURLError{Reason: fmt.Sprintf("%q uses http:// to a host that is not loopback; the secrets would travel in clear. Use https://", shown)}
+		}
+	default:
+		return "", &BaseURLError{Reason: fmt.Sprintf("%q must start with https:// (or http:// for a loopback host)", shown)}
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("opencon: invalid base URL %q: it must not have a query or fragment", raw)
+		return "", &BaseURLError{Reason: fmt.Sprintf("%q must not have a query or fragment", shown)}
 	}
 	p := strings.TrimRight(u.EscapedPath(), "/")
 	if !strings.HasSuffix(p, APIPath) {
 		p += APIPath
 	}
 	return u.Scheme + "://" + u.Host + p, nil
+}
+
+// isLoopback reports whether host names this machine without a DNS lookup.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // escapePath joins path segments, escaping each one.

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -216,29 +216,73 @@ func TestNewClientRejectsBadConfig(t *testing.T) {
 
 func TestNewClientDefaults(t *testing.T) {
 	c := newTestClient(t, "https://example.com", func(c *Config) {
-		c.MaxRetries, c.RetryWaitMin, c.RetryWaitMax, c.UserAgent = 0, 0, 0, ""
+		c.MaxRetries, c.RetryWaitMin, c.RetryWaitMax, c.UserAgent = nil, 0, 0, ""
 	})
 	if rc := c.http; rc.RetryMax != 4 || rc.RetryWaitMin != 500*time.Millisecond || rc.RetryWaitMax != 30*time.Second {
 		t.Errorf("defaults = %d %v %v, want 4 500ms 30s", rc.RetryMax, rc.RetryWaitMin, rc.RetryWaitMax)
 	}
+	if got := c.http.HTTPClient.Timeout; got != 60*time.Second {
+		t.Errorf("default request timeout = %v, want 60s", got)
+	}
 	if c.userAgent != "terraform-provider-opencon" {
 		t.Errorf("default user agent = %q", c.userAgent)
 	}
-	c = newTestClient(t, "https://example.com", func(c *Config) { c.MaxRetries = -1 })
+	c = newTestClient(t, "https://example.com", func(c *Config) { c.MaxRetries, c.RequestTimeout = new(0), 5*time.Second })
 	if c.http.RetryMax != 0 {
-		t.Errorf("negative MaxRetries gave %d retries, want 0", c.http.RetryMax)
+		t.Errorf("MaxRetries 0 gave %d retries, want 0", c.http.RetryMax)
+	}
+	if got := c.http.HTTPClient.Timeout; got != 5*time.Second {
+		t.Errorf("request timeout = %v, want 5s", got)
+	}
+	for name, mod := range map[string]func(*Config){
+		"negative retries": func(c *Config) { c.MaxRetries = new(-1) },
+		"negative timeout": func(c *Config) { c.RequestTimeout = -time.Second },
+	} {
+		if _, err := NewClient(func() Config { cfg := testConfig("https://example.com"); mod(&cfg); return cfg }()); err == nil {
+			t.Errorf("NewClient accepted %s", name)
+		}
 	}
 }
 
-func TestUserAgentString(t *testing.T) {
-	if got, want := UserAgentString("1.2.3", "1.9.0"), "terraform-provider-opencon/1.2.3 Terraform/1.9.0"; got != want {
-		t.Errorf("UserAgentString = %q, want %q", got, want)
+// TestNewClientBaseURLRule: https, or http only to a loopback host, so that
+// the secrets never cross a network in clear.
+func TestNewClientBaseURLRule(t *testing.T) {
+	cases := []struct {
+		url     string
+		wantErr string
+	}{
+		{"https://api.openconnectors.us2.ext.hana.ondemand.com/elements/api-v2", ""},
+		{"https://api.openconnectors.us2.ext.hana.ondemand.com", ""},
+		{"http://127.0.0.1:8787/elements/api-v2", ""},
+		{"http://localhost:8787", ""},
+		{"http://[::1]:8787", ""},
+		{"http://api.cloud-elements.com/elements/api-v2", "not loopback"},
+		{"ftp://example.com", "must start with https://"},
+		{"api.cloud-elements.com", "not an absolute URL"},
+		{"", "not an absolute URL"},
+		{"https://example.com/?a=b", "must not have a query"},
+		{"http://jane:pa55word@example.com", "not loopback"},
+	}
+	for _, c := range cases {
+		_, err := NewClient(testConfig(c.url))
+		var bu *BaseURLError
+		switch {
+		case c.wantErr == "" && err != nil:
+			t.Errorf("NewClient(%q) = %v, want no error", c.url, err)
+		case c.wantErr == "":
+		case !errors.As(err, &bu):
+			t.Errorf("NewClient(%q) = %v, want a *BaseURLError", c.url, err)
+		case !strings.Contains(bu.Reason, c.wantErr):
+			t.Errorf("NewClient(%q) reason = %q, want it to contain %q", c.url, bu.Reason, c.wantErr)
+		case strings.Contains(bu.Reason, "pa55word"):
+			t.Errorf("NewClient(%q) reason reveals the password: %q", c.url, bu.Reason)
+		}
 	}
 }
 
 func TestHeadersSent(t *testing.T) {
 	rec := newRecorder(t, jsonResponse(200, `{"id":7}`))
-	c := newTestClient(t, rec.srv.URL, func(c *Config) { c.UserAgent = UserAgentString("0.1.0", "1.10.0") })
+	c := newTestClient(t, rec.srv.URL, func(c *Config) { c.UserAgent = "terraform-provider-opencon/0.1.0 Terraform/1.10.0" })
 	ctx := context.Background()
 	if _, err := c.CreateInstance(ctx, CreateInstanceRequest{Name: "x"}); err != nil {
 		t.Fatal(err)
@@ -361,9 +405,4 @@ func TestConnectionsAreReused(t *testing.T) {
 	if calls.Load() != 6 || conns.Load() != 1 {
 		t.Errorf("%d requests over %d connections, want 6 over 1", calls.Load(), conns.Load())
 	}
-}
-
-func ExampleUserAgentString() {
-	fmt.Println(UserAgentString("1.0.0", "1.9.5"))
-	// Output: terraform-provider-opencon/1.0.0 Terraform/1.9.5
 }

@@ -69,7 +69,7 @@ func TestNoRetryOnDefiniteAnswers(t *testing.T) {
 
 func TestRetriesExhaustedReturnLastAPIError(t *testing.T) {
 	rec := newRecorder(t, jsonResponse(503, `{"requestId":"5b0437c6e4b07731ae39b533","message":"Service unavailable"}`))
-	c := newTestClient(t, rec.srv.URL, func(c *Config) { c.MaxRetries = 2 })
+	c := newTestClient(t, rec.srv.URL, func(c *Config) { c.MaxRetries = new(2) })
 	_, err := c.GetInstance(context.Background(), 1)
 	if rec.count() != 3 {
 		t.Errorf("server saw %d requests, want 3 (1 + 2 retries)", rec.count())
@@ -90,7 +90,7 @@ func TestRetriesExhaustedReturnLastAPIError(t *testing.T) {
 	rec = newRecorder(t, jsonResponse(503, `{}`))
 	c = newTestClient(t, rec.srv.URL, noRetries)
 	if _, err := c.GetInstance(context.Background(), 1); rec.count() != 1 || err == nil {
-		t.Errorf("MaxRetries < 0 still retried: %d requests, err %v", rec.count(), err)
+		t.Errorf("MaxRetries 0 still retried: %d requests, err %v", rec.count(), err)
 	}
 }
 
@@ -206,7 +206,7 @@ func TestPostRetriedOn429(t *testing.T) {
 	}
 
 	rec = newRecorder(t, jsonResponse(429, `{"requestId":"r","message":"rate"}`))
-	c = newTestClient(t, rec.srv.URL, func(c *Config) { c.MaxRetries = 1 })
+	c = newTestClient(t, rec.srv.URL, func(c *Config) { c.MaxRetries = new(1) })
 	_, err = c.CreateInstance(context.Background(), CreateInstanceRequest{Name: "x"})
 	if e := asAPIError(t, err); e.StatusCode != 429 || errors.Is(err, ErrAmbiguous) {
 		t.Errorf("exhausted 429 = %v, want a non-ambiguous 429", err)
@@ -253,7 +253,7 @@ func TestPostRetriedAfterConnectionRefused(t *testing.T) {
 }
 
 func TestPostConnectionRefusedIsNotAmbiguous(t *testing.T) {
-	c := newTestClient(t, "http://"+closedAddr(t), func(c *Config) { c.MaxRetries = 2 })
+	c := newTestClient(t, "http://"+closedAddr(t), func(c *Config) { c.MaxRetries = new(2) })
 	_, err := c.CreateInstance(context.Background(), CreateInstanceRequest{Name: "x"})
 	if err == nil {
 		t.Fatal("CreateInstance against a closed port succeeded")
@@ -298,7 +298,7 @@ func TestPostConnectionClosedAfterBodyIsAmbiguous(t *testing.T) {
 
 	// The same failure on a GET is retried.
 	count.Store(0)
-	c = newTestClient(t, srv.URL, func(c *Config) { c.MaxRetries = 2 })
+	c = newTestClient(t, srv.URL, func(c *Config) { c.MaxRetries = new(2) })
 	_, err = c.GetInstance(context.Background(), 1)
 	if err == nil || errors.Is(err, ErrAmbiguous) {
 		t.Errorf("GET error = %v, want a non-ambiguous error", err)
