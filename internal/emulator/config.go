@@ -29,15 +29,6 @@ const (
 
 func isTrue(v string) bool { return strings.EqualFold(strings.TrimSpace(v), "true") }
 
-// badRequest is a validation failure answered with 400.
-type badRequest struct{ msg string }
-
-func (e *badRequest) Error() string { return e.msg }
-
-func badRequestf(format string, args ...any) error {
-	return &badRequest{msg: fmt.Sprintf(format, args...)}
-}
-
 // decodeJSON decodes with numbers kept as written, so 15 stays "15".
 func decodeJSON(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))

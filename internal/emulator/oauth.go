@@ -69,9 +69,8 @@ func vendorURL(r *http.Request, spec *oauthSpec, path string) string {
 
 // getOAuthURL answers GET /elements/{keyOrId}/oauth/url.
 func (s *Server) getOAuthURL(c *call) {
-	el, err := resolveElement(c.params["keyOrId"])
-	if err != nil {
-		c.failErr(err)
+	el, ok := c.element()
+	if !ok {
 		return
 	}
 	if el.OAuth == nil {

@@ -63,7 +63,7 @@ type Server struct {
 	opts   Options
 	routes []*route
 
-	mu  sync.Mutex // guards st and ids
+	mu  sync.Mutex // guards st and ids; taken before eventBus.mu, never after
 	st  *state
 	ids *randSource
 
