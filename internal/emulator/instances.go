@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -328,10 +329,28 @@ func (s *Server) listElementInstances(c *call) {
 	})
 }
 
-// update runs build against a copy of the target instance twice at most:
-// once to validate and learn whether an OAuth code must be exchanged, and,
-// after the exchange (done without holding the lock), once more to commit.
-func (s *Server) update(c *call, build func(cur *instance) (*instance, *provisioning, error)) {
+// update applies a PATCH or PUT body to a copy of the target instance:
+// the element switch and new name, then apply, then re-provisioning. It
+// does so twice at most: once to validate and learn whether an OAuth code
+// must be exchanged, and, after the exchange (done without holding the
+// lock), once more to commit.
+func (s *Server) update(c *call, apply func(inst *instance, el *elementDef, req *instanceRequest) error) {
+	req, err := parseInstanceRequest(c.body)
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	build := func(inst *instance) (*instance, *provisioning, error) {
+		el, err := applyElementAndName(inst, req)
+		if err == nil {
+			err = apply(inst, el, req)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		return reprovision(el, inst, req)
+	}
+
 	s.mu.Lock()
 	cur, err := c.lookup()
 	var p *provisioning
@@ -368,28 +387,18 @@ func (s *Server) update(c *call, build func(cur *instance) (*instance, *provisio
 	})
 }
 
+// patchInstance changes what the body names and keeps the rest.
 func (s *Server) patchInstance(c *call) {
-	req, err := parseInstanceRequest(c.body)
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	s.update(c, func(inst *instance) (*instance, *provisioning, error) {
-		el, err := applyElementAndName(inst, req)
-		if err != nil {
-			return nil, nil, err
-		}
+	s.update(c, func(inst *instance, el *elementDef, req *instanceRequest) error {
 		if req.hasTags {
 			inst.Tags = sanitizeTags(req.tags)
 		}
 		changes, err := normalizeConfig(el, req.config, inst.Config)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
-		for k, v := range changes {
-			inst.Config[k] = v
-		}
-		return reprovision(el, inst, req)
+		maps.Copy(inst.Config, changes)
+		return nil
 	})
 }
 
@@ -397,33 +406,25 @@ func (s *Server) patchInstance(c *call) {
 // stored one (element defaults fill the rest); tags are replaced as on
 // create. The OAuth user tokens survive unless a new code is exchanged.
 func (s *Server) putInstance(c *call) {
-	req, err := parseInstanceRequest(c.body)
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	s.update(c, func(inst *instance) (*instance, *provisioning, error) {
-		el, err := applyElementAndName(inst, req)
-		if err != nil {
-			return nil, nil, err
-		}
+	s.update(c, func(inst *instance, el *elementDef, req *instanceRequest) error {
 		inst.Tags = []string{inst.Name}
 		if req.hasTags {
 			inst.Tags = sanitizeTags(req.tags)
 		}
-		if req.hasConfig {
-			cfg, err := normalizeConfig(el, req.config, inst.Config)
-			if err != nil {
-				return nil, nil, err
-			}
-			for _, k := range []string{keyOAuthUserToken, keyOAuthRefresh} {
-				if _, sent := cfg[k]; !sent && inst.Config[k] != nil {
-					cfg[k] = inst.Config[k]
-				}
-			}
-			inst.Config = cfg
+		if !req.hasConfig {
+			return nil
 		}
-		return reprovision(el, inst, req)
+		cfg, err := normalizeConfig(el, req.config, inst.Config)
+		if err != nil {
+			return err
+		}
+		for _, k := range []string{keyOAuthUserToken, keyOAuthRefresh} {
+			if _, sent := cfg[k]; !sent && inst.Config[k] != nil {
+				cfg[k] = inst.Config[k]
+			}
+		}
+		inst.Config = cfg
+		return nil
 	})
 }
 
