@@ -18,21 +18,18 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 )
 
-// TestConfigureBaseURL: the client's https-or-loopback rule reaches the user
-// as an error on base_url.
+// TestConfigureBaseURL: every refusal of the client's base URL rule
+// (TestNewClientBaseURLRule has them all) reaches the user as an error on
+// base_url.
 func TestConfigureBaseURL(t *testing.T) {
 	t.Setenv(EnvBaseURL, "")
 	cases := []struct {
 		url     string
 		wantErr string
 	}{
-		{"https://api.openconnectors.us2.ext.hana.ondemand.com/elements/api-v2", ""},
 		{"https://api.openconnectors.us2.ext.hana.ondemand.com", ""},
-		{"http://127.0.0.1:8787/elements/api-v2", ""},
 		{"http://localhost:8787", ""},
-		{"http://[::1]:8787", ""},
 		{"http://api.cloud-elements.com/elements/api-v2", "not loopback"},
-		{"ftp://example.com", "must start with https://"},
 		{"api.cloud-elements.com", "not an absolute URL"},
 		{"https://example.com/elements/api-v2?x=1", "must not have a query"},
 		{"", `Set "base_url"`},
