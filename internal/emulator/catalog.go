@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -121,6 +123,15 @@ func findElement(keyOrID string) *elementDef {
 	return nil
 }
 
+// resolveElement is findElement for handlers: an unknown element is a 404.
+func resolveElement(keyOrID string) (*elementDef, error) {
+	el := findElement(keyOrID)
+	if el == nil {
+		return nil, &notFound{msg: "No element found with key or id '" + keyOrID + "'"}
+	}
+	return el, nil
+}
+
 func (e *elementDef) def(key string) *configDef {
 	for i := range e.Config {
 		if e.Config[i].Key == key {
@@ -207,4 +218,42 @@ func (e *elementDef) configDefinitions() []map[string]any {
 		})
 	}
 	return out
+}
+
+// element resolves the {keyOrId} of the path, answering 404 when it names
+// no element.
+func (c *call) element() (*elementDef, bool) {
+	el, err := resolveElement(c.params["keyOrId"])
+	if err != nil {
+		c.failErr(err)
+		return nil, false
+	}
+	return el, true
+}
+
+// The element routes read the catalog only: they need no lock.
+
+func (s *Server) listElements(c *call) {
+	out := make([]map[string]any, 0, len(catalog))
+	for _, el := range catalog {
+		out = append(out, el.summary())
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a]["key"].(string) < out[b]["key"].(string) })
+	c.json(http.StatusOK, out)
+}
+
+func (s *Server) getElement(c *call) {
+	el, ok := c.element()
+	if !ok {
+		return
+	}
+	c.json(http.StatusOK, el.summary())
+}
+
+func (s *Server) getElementConfiguration(c *call) {
+	el, ok := c.element()
+	if !ok {
+		return
+	}
+	c.json(http.StatusOK, el.configDefinitions())
 }

@@ -325,38 +325,38 @@ func (b *eventBus) eventsOf(instanceID int64) []eventRecord {
 	return out
 }
 
+// The event routes take eventBus.mu inside s.mu; nothing takes them the
+// other way round.
+
 func (s *Server) listEvents(c *call) {
-	s.mu.Lock()
-	inst, err := c.lookup()
-	s.mu.Unlock()
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	recs := s.events.eventsOf(inst.ID)
-	if v := c.r.URL.Query().Get("pageSize"); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n >= 0 && n < len(recs) {
-			recs = recs[:n]
+	c.read(func() (any, error) {
+		inst, err := c.lookup()
+		if err != nil {
+			return nil, err
 		}
-	}
-	c.json(http.StatusOK, recs)
+		recs := s.events.eventsOf(inst.ID)
+		if v := c.r.URL.Query().Get("pageSize"); v != "" {
+			if n, err := strconv.Atoi(v); err == nil && n >= 0 && n < len(recs) {
+				recs = recs[:n]
+			}
+		}
+		return recs, nil
+	})
 }
 
 func (s *Server) getEvent(c *call) {
-	s.mu.Lock()
-	inst, err := c.lookup()
-	s.mu.Unlock()
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	for _, r := range s.events.eventsOf(inst.ID) {
-		if r.ID == c.params["eventId"] {
-			c.json(http.StatusOK, r)
-			return
+	c.read(func() (any, error) {
+		inst, err := c.lookup()
+		if err != nil {
+			return nil, err
 		}
-	}
-	c.fail(http.StatusNotFound, "No event found with id %s", c.params["eventId"])
+		for _, r := range s.events.eventsOf(inst.ID) {
+			if r.ID == c.params["eventId"] {
+				return r, nil
+			}
+		}
+		return nil, &notFound{msg: "No event found with id " + c.params["eventId"]}
+	})
 }
 
 // isLoopbackHost reports whether host names this machine without a DNS

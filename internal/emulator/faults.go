@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"bytes"
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -61,45 +60,6 @@ type faultInjector struct {
 
 func newFaultInjector(opts Options, r *randSource) *faultInjector {
 	return &faultInjector{opts: opts, rnd: r, pending: map[string][]*pendingFault{}, tokens: math.Max(1, opts.RateLimit)}
-}
-
-// InjectFault makes the next count calls of route (e.g. "POST /instances"
-// or "GET /instances/{id}") fail with fault. It panics on a malformed route;
-// use InjectFaultErr to get an error instead.
-func (s *Server) InjectFault(route string, fault Fault, count int) {
-	if err := s.InjectFaultErr(route, fault, count); err != nil {
-		panic(err)
-	}
-}
-
-// InjectFaultErr is InjectFault returning an error for an unknown route or fault.
-func (s *Server) InjectFaultErr(route string, fault Fault, count int) error {
-	if _, ok := ParseFault(string(fault)); !ok {
-		return fmt.Errorf("unknown fault %q", fault)
-	}
-	key, err := normalizeRouteKey(route)
-	if err != nil {
-		return err
-	}
-	known := false
-	for _, rt := range s.routes {
-		if rt.norm == key {
-			known = true
-			break
-		}
-	}
-	if !known {
-		return fmt.Errorf("no API route %q", route)
-	}
-	f := s.faults
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if count <= 0 {
-		delete(f.pending, key)
-		return nil
-	}
-	f.pending[key] = append(f.pending[key], &pendingFault{fault: fault, remaining: count})
-	return nil
 }
 
 // decide picks the fault, if any, for one call: injected faults first, then

@@ -238,3 +238,10 @@ func newTestServer(t *testing.T, h http.Handler) *httptest.Server {
 	t.Cleanup(ts.Close)
 	return ts
 }
+
+// pollCount is how many times the poller has polled an instance.
+func (s *Server) pollCount(id int64) int {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	return s.polls[id]
+}

@@ -83,11 +83,6 @@ func (c *call) hubMailbox() (*mailbox, error) {
 	return mb, nil
 }
 
-func (c *call) hubJSON(status int, v any) {
-	c.w.Header().Set("elements-element-instance-id", strconv.FormatInt(c.auth.instanceID, 10))
-	c.json(status, v)
-}
-
 func (mb *mailbox) find(id string) *message {
 	for _, m := range mb.Messages {
 		if m.ID == id && !m.Deleted {
@@ -162,24 +157,18 @@ func (s *Server) hubCreateMessage(c *call) {
 		c.failErr(err)
 		return
 	}
-	s.mu.Lock()
-	mb, err := c.hubMailbox()
-	var out map[string]any
-	if err == nil {
+	c.change(func() (any, error) {
+		mb, err := c.hubMailbox()
+		if err != nil {
+			return nil, err
+		}
 		now := s.stamp()
 		id := s.ids.hex(8)
 		m := &message{ID: id, ThreadID: id, LabelIDs: []string{"SENT"}, HistoryID: s.nextHistoryID(), Created: now, Updated: now}
 		applyMessageFields(m, in)
 		mb.Messages = append(mb.Messages, m)
-		out = m.render(false)
-	}
-	s.mu.Unlock()
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	s.changed()
-	c.hubJSON(http.StatusOK, out)
+		return m.render(false), nil
+	})
 }
 
 func (s *Server) hubPatchMessage(c *call) {
@@ -188,108 +177,85 @@ func (s *Server) hubPatchMessage(c *call) {
 		c.failErr(err)
 		return
 	}
-	s.mu.Lock()
-	mb, err := c.hubMailbox()
-	var out map[string]any
-	if err == nil {
-		if m := mb.find(c.params["id"]); m != nil {
-			applyMessageFields(m, in)
-			m.Updated = s.stamp()
-			m.HistoryID = s.nextHistoryID()
-			out = m.render(false)
-		} else {
-			err = &notFound{msg: "No message found with id " + c.params["id"]}
+	c.change(func() (any, error) {
+		m, err := c.hubMessage()
+		if err != nil {
+			return nil, err
 		}
-	}
-	s.mu.Unlock()
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	s.changed()
-	c.hubJSON(http.StatusOK, out)
+		applyMessageFields(m, in)
+		s.touch(m)
+		return m.render(false), nil
+	})
 }
 
 func (s *Server) hubDeleteMessage(c *call) {
-	s.mu.Lock()
-	mb, err := c.hubMailbox()
-	if err == nil {
-		if m := mb.find(c.params["id"]); m != nil {
-			m.Deleted = true
-			m.Updated = s.stamp()
-			m.HistoryID = s.nextHistoryID()
-		} else {
-			err = &notFound{msg: "No message found with id " + c.params["id"]}
+	c.change(func() (any, error) {
+		m, err := c.hubMessage()
+		if err != nil {
+			return nil, err
 		}
-	}
-	s.mu.Unlock()
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	s.changed()
-	c.w.Header().Set("elements-element-instance-id", strconv.FormatInt(c.auth.instanceID, 10))
-	c.status = http.StatusOK
-	c.w.WriteHeader(http.StatusOK)
+		m.Deleted = true
+		s.touch(m)
+		return emptyBody{}, nil
+	})
 }
 
 func (s *Server) hubGetMessage(c *call) {
-	s.mu.Lock()
-	mb, err := c.hubMailbox()
-	var out map[string]any
-	if err == nil {
-		if m := mb.find(c.params["id"]); m != nil {
-			out = m.render(false)
-		} else {
-			err = &notFound{msg: "No message found with id " + c.params["id"]}
+	c.read(func() (any, error) {
+		m, err := c.hubMessage()
+		if err != nil {
+			return nil, err
 		}
-	}
-	s.mu.Unlock()
+		return m.render(false), nil
+	})
+}
+
+// hubMessage is the live message {id} of the token's mailbox; the caller
+// holds s.mu.
+func (c *call) hubMessage() (*message, error) {
+	mb, err := c.hubMailbox()
 	if err != nil {
-		c.failErr(err)
-		return
+		return nil, err
 	}
-	c.hubJSON(http.StatusOK, out)
+	if m := mb.find(c.params["id"]); m != nil {
+		return m, nil
+	}
+	return nil, &notFound{msg: "No message found with id " + c.params["id"]}
+}
+
+// touch records a change of m for changed-messages.
+func (s *Server) touch(m *message) {
+	m.Updated = s.stamp()
+	m.HistoryID = s.nextHistoryID()
 }
 
 func (s *Server) hubListMessages(c *call) {
-	s.mu.Lock()
-	mb, err := c.hubMailbox()
-	var all []map[string]any
-	if err == nil {
+	c.read(func() (any, error) {
+		mb, err := c.hubMailbox()
+		if err != nil {
+			return nil, err
+		}
+		var all []map[string]any
 		for _, m := range mb.Messages {
 			if !m.Deleted {
 				all = append(all, m.render(false))
 			}
 		}
-	}
-	s.mu.Unlock()
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	page, next, err := paginate(c.r, all, pageToken{})
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	if next != "" {
-		c.w.Header().Set("Elements-Next-Page-Token", next)
-	}
-	c.hubJSON(http.StatusOK, page)
+		return c.page(all, pageToken{})
+	})
 }
 
 // hubChangedMessages returns the messages changed since the previous call.
 // For the poller that is its poll window (since, until]; for API callers it
 // is tracked by history id, as Gmail's history API does.
 func (s *Server) hubChangedMessages(c *call) {
-	token := c.r.URL.Query().Get("nextPage")
-	tok, fromToken := decodePageToken(token)
-	var window pageToken
-	s.mu.Lock()
-	mb, err := c.hubMailbox()
-	var changed []map[string]any
-	if err == nil {
+	tok, fromToken := decodePageToken(c.r.URL.Query().Get("nextPage"))
+	c.read(func() (any, error) {
+		mb, err := c.hubMailbox()
+		if err != nil {
+			return nil, err
+		}
+		var window pageToken
 		switch w, fromPoller := c.r.Context().Value(pollKey{}).(pollWindow); {
 		case fromPoller:
 			window = pageToken{Since: w.since, Until: w.until}
@@ -306,24 +272,25 @@ func (s *Server) hubChangedMessages(c *call) {
 			}
 		}
 		sort.SliceStable(msgs, func(a, b int) bool { return msgs[a].HistoryID < msgs[b].HistoryID })
+		var changed []map[string]any
 		for _, m := range msgs {
 			changed = append(changed, m.render(true))
 		}
-	}
-	s.mu.Unlock()
+		return c.page(changed, window)
+	})
+}
+
+// page cuts the requested page out of all and names the next one in
+// Elements-Next-Page-Token.
+func (c *call) page(all []map[string]any, window pageToken) (any, error) {
+	page, next, err := paginate(c.r, all, window)
 	if err != nil {
-		c.failErr(err)
-		return
-	}
-	page, next, err := paginate(c.r, changed, window)
-	if err != nil {
-		c.failErr(err)
-		return
+		return nil, err
 	}
 	if next != "" {
 		c.w.Header().Set("Elements-Next-Page-Token", next)
 	}
-	c.hubJSON(http.StatusOK, page)
+	return page, nil
 }
 
 // pageToken is the opaque nextPage value; for changed-messages it pins

@@ -2,9 +2,8 @@ package emulator
 
 import (
 	"encoding/json"
-	"errors"
+	"maps"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -118,36 +117,6 @@ func sanitizeTags(tags []string) []string {
 	return out
 }
 
-// failErr answers a handler error: validation errors are 400, lookups 404,
-// vendor failures 400 with providerMessage.
-func (c *call) failErr(err error) {
-	var br *badRequest
-	var nf *notFound
-	var pe *providerError
-	switch {
-	case errors.As(err, &br):
-		c.fail(http.StatusBadRequest, "%s", br.msg)
-	case errors.As(err, &nf):
-		c.fail(http.StatusNotFound, "%s", nf.msg)
-	case errors.As(err, &pe):
-		c.failProvider(http.StatusBadRequest, pe.msg, pe.provider)
-	default:
-		c.fail(http.StatusInternalServerError, "%v", err)
-	}
-}
-
-type notFound struct{ msg string }
-
-func (e *notFound) Error() string { return e.msg }
-
-func resolveElement(keyOrID string) (*elementDef, error) {
-	el := findElement(keyOrID)
-	if el == nil {
-		return nil, &notFound{msg: "No element found with key or id '" + keyOrID + "'"}
-	}
-	return el, nil
-}
-
 // provisioning is the outcome of validating a request against an element:
 // the final configuration and, for OAuth, the code to exchange.
 type provisioning struct {
@@ -254,25 +223,23 @@ func (s *Server) create(c *call, pathElement string) {
 		tags = sanitizeTags(req.tags)
 	}
 
-	s.mu.Lock()
-	inst := &instance{
-		ID:           s.st.NextID,
-		Name:         name,
-		Created:      s.now().UTC().Truncate(1e9),
-		Token:        s.newToken(),
-		ElementKey:   el.Key,
-		Tags:         tags,
-		Config:       p.cfg,
-		ExternalAuth: p.external,
-	}
-	s.st.NextID++
-	s.st.assignConfigIDs(inst)
-	s.noteEvents(nil, inst)
-	s.st.Instances[inst.ID] = inst
-	view := renderInstance(inst)
-	s.mu.Unlock()
-	s.changed()
-	c.json(http.StatusOK, view)
+	c.change(func() (any, error) {
+		inst := &instance{
+			ID:           s.st.NextID,
+			Name:         name,
+			Created:      s.now().UTC().Truncate(1e9),
+			Token:        s.newToken(),
+			ElementKey:   el.Key,
+			Tags:         tags,
+			Config:       p.cfg,
+			ExternalAuth: p.external,
+		}
+		s.st.NextID++
+		s.st.assignConfigIDs(inst)
+		s.noteEvents(nil, inst)
+		s.st.Instances[inst.ID] = inst
+		return renderInstance(inst), nil
+	})
 }
 
 // targetID is the instance a route acts on: the {id} in the path, or the
@@ -303,37 +270,31 @@ func (c *call) lookup() (*instance, error) {
 }
 
 func (s *Server) getInstance(c *call) {
-	s.mu.Lock()
-	inst, err := c.lookup()
-	var view instanceView
-	if err == nil {
-		view = renderInstance(inst)
-	}
-	s.mu.Unlock()
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	c.json(http.StatusOK, view)
+	c.read(func() (any, error) {
+		inst, err := c.lookup()
+		if err != nil {
+			return nil, err
+		}
+		return renderInstance(inst), nil
+	})
 }
 
 func (s *Server) listInstances(c *call) {
 	q := c.r.URL.Query()
 	tags := append(q["tags[]"], q["tags"]...)
 	search := strings.ToLower(q.Get("searchText"))
-	s.mu.Lock()
-	var out []instanceView
-	for _, inst := range s.st.sortedInstances() {
-		if hasAllTags(inst.Tags, tags) && strings.Contains(strings.ToLower(inst.Name), search) {
-			out = append(out, renderInstance(inst))
+	c.read(func() (any, error) {
+		var out []instanceView
+		for _, inst := range s.st.sortedInstances() {
+			if hasAllTags(inst.Tags, tags) && strings.Contains(strings.ToLower(inst.Name), search) {
+				out = append(out, renderInstance(inst))
+			}
 		}
-	}
-	s.mu.Unlock()
-	if len(out) == 0 {
-		c.fail(http.StatusNotFound, "No element instances found")
-		return
-	}
-	c.json(http.StatusOK, out)
+		if len(out) == 0 {
+			return nil, &notFound{msg: "No element instances found"}
+		}
+		return out, nil
+	})
 }
 
 func hasAllTags(have, want []string) bool {
@@ -353,26 +314,43 @@ func hasAllTags(have, want []string) bool {
 }
 
 func (s *Server) listElementInstances(c *call) {
-	el, err := resolveElement(c.params["keyOrId"])
+	el, ok := c.element()
+	if !ok {
+		return
+	}
+	c.read(func() (any, error) {
+		out := []instanceView{}
+		for _, inst := range s.st.sortedInstances() {
+			if inst.ElementKey == el.Key {
+				out = append(out, renderInstance(inst))
+			}
+		}
+		return out, nil
+	})
+}
+
+// update applies a PATCH or PUT body to a copy of the target instance:
+// the element switch and new name, then apply, then re-provisioning. It
+// does so twice at most: once to validate and learn whether an OAuth code
+// must be exchanged, and, after the exchange (done without holding the
+// lock), once more to commit.
+func (s *Server) update(c *call, apply func(inst *instance, el *elementDef, req *instanceRequest) error) {
+	req, err := parseInstanceRequest(c.body)
 	if err != nil {
 		c.failErr(err)
 		return
 	}
-	s.mu.Lock()
-	out := []instanceView{}
-	for _, inst := range s.st.sortedInstances() {
-		if inst.ElementKey == el.Key {
-			out = append(out, renderInstance(inst))
+	build := func(inst *instance) (*instance, *provisioning, error) {
+		el, err := applyElementAndName(inst, req)
+		if err == nil {
+			err = apply(inst, el, req)
 		}
+		if err != nil {
+			return nil, nil, err
+		}
+		return reprovision(el, inst, req)
 	}
-	s.mu.Unlock()
-	c.json(http.StatusOK, out)
-}
 
-// update runs build against a copy of the target instance twice at most:
-// once to validate and learn whether an OAuth code must be exchanged, and,
-// after the exchange (done without holding the lock), once more to commit.
-func (s *Server) update(c *call, build func(cur *instance) (*instance, *provisioning, error)) {
 	s.mu.Lock()
 	cur, err := c.lookup()
 	var p *provisioning
@@ -388,56 +366,39 @@ func (s *Server) update(c *call, build func(cur *instance) (*instance, *provisio
 		return
 	}
 
-	s.mu.Lock()
-	cur, err = c.lookup()
-	var next *instance
-	var p2 *provisioning
-	if err == nil {
-		next, p2, err = build(cur.clone())
-	}
-	if err == nil && p != nil && p.code != "" {
-		// Tokens come from the exchange done above.
-		p2.cfg[keyOAuthUserToken] = p.cfg[keyOAuthUserToken]
-		p2.cfg[keyOAuthRefresh] = p.cfg[keyOAuthRefresh]
-	}
-	var view instanceView
-	if err == nil {
+	c.change(func() (any, error) {
+		cur, err := c.lookup()
+		if err != nil {
+			return nil, err
+		}
+		next, p2, err := build(cur.clone())
+		if err != nil {
+			return nil, err
+		}
+		if p != nil && p.code != "" {
+			// Tokens come from the exchange done above.
+			p2.cfg[keyOAuthUserToken] = p.cfg[keyOAuthUserToken]
+			p2.cfg[keyOAuthRefresh] = p.cfg[keyOAuthRefresh]
+		}
 		s.st.assignConfigIDs(next)
 		s.noteEvents(cur, next)
 		s.st.Instances[next.ID] = next
-		view = renderInstance(next)
-	}
-	s.mu.Unlock()
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	s.changed()
-	c.json(http.StatusOK, view)
+		return renderInstance(next), nil
+	})
 }
 
+// patchInstance changes what the body names and keeps the rest.
 func (s *Server) patchInstance(c *call) {
-	req, err := parseInstanceRequest(c.body)
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	s.update(c, func(inst *instance) (*instance, *provisioning, error) {
-		el, err := applyElementAndName(inst, req)
-		if err != nil {
-			return nil, nil, err
-		}
+	s.update(c, func(inst *instance, el *elementDef, req *instanceRequest) error {
 		if req.hasTags {
 			inst.Tags = sanitizeTags(req.tags)
 		}
 		changes, err := normalizeConfig(el, req.config, inst.Config)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
-		for k, v := range changes {
-			inst.Config[k] = v
-		}
-		return reprovision(el, inst, req)
+		maps.Copy(inst.Config, changes)
+		return nil
 	})
 }
 
@@ -445,33 +406,25 @@ func (s *Server) patchInstance(c *call) {
 // stored one (element defaults fill the rest); tags are replaced as on
 // create. The OAuth user tokens survive unless a new code is exchanged.
 func (s *Server) putInstance(c *call) {
-	req, err := parseInstanceRequest(c.body)
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	s.update(c, func(inst *instance) (*instance, *provisioning, error) {
-		el, err := applyElementAndName(inst, req)
-		if err != nil {
-			return nil, nil, err
-		}
+	s.update(c, func(inst *instance, el *elementDef, req *instanceRequest) error {
 		inst.Tags = []string{inst.Name}
 		if req.hasTags {
 			inst.Tags = sanitizeTags(req.tags)
 		}
-		if req.hasConfig {
-			cfg, err := normalizeConfig(el, req.config, inst.Config)
-			if err != nil {
-				return nil, nil, err
-			}
-			for _, k := range []string{keyOAuthUserToken, keyOAuthRefresh} {
-				if _, sent := cfg[k]; !sent && inst.Config[k] != nil {
-					cfg[k] = inst.Config[k]
-				}
-			}
-			inst.Config = cfg
+		if !req.hasConfig {
+			return nil
 		}
-		return reprovision(el, inst, req)
+		cfg, err := normalizeConfig(el, req.config, inst.Config)
+		if err != nil {
+			return err
+		}
+		for _, k := range []string{keyOAuthUserToken, keyOAuthRefresh} {
+			if _, sent := cfg[k]; !sent && inst.Config[k] != nil {
+				cfg[k] = inst.Config[k]
+			}
+		}
+		inst.Config = cfg
+		return nil
 	})
 }
 
@@ -510,89 +463,70 @@ func reprovision(el *elementDef, inst *instance, req *instanceRequest) (*instanc
 }
 
 func (s *Server) deleteInstance(c *call) {
-	s.mu.Lock()
-	inst, err := c.lookup()
-	if err == nil {
+	c.change(func() (any, error) {
+		inst, err := c.lookup()
+		if err != nil {
+			return nil, err
+		}
 		delete(s.st.Instances, inst.ID)
 		delete(s.st.Mailboxes, inst.ID)
-	}
-	s.mu.Unlock()
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	s.changed()
-	c.status = http.StatusOK
-	c.w.WriteHeader(http.StatusOK)
+		return emptyBody{}, nil
+	})
 }
 
 func (s *Server) setDisabled(c *call, disabled bool) {
-	s.mu.Lock()
-	inst, err := c.lookup()
-	var view instanceView
-	if err == nil {
+	c.change(func() (any, error) {
+		inst, err := c.lookup()
+		if err != nil {
+			return nil, err
+		}
 		old := inst.clone()
 		inst.Disabled = disabled
 		s.noteEvents(old, inst)
-		view = renderInstance(inst)
-	}
-	s.mu.Unlock()
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	s.changed()
-	c.json(http.StatusOK, view)
+		return renderInstance(inst), nil
+	})
 }
 
 func (s *Server) enableInstance(c *call)  { s.setDisabled(c, false) }
 func (s *Server) disableInstance(c *call) { s.setDisabled(c, true) }
 
 func (s *Server) listInstanceConfiguration(c *call) {
-	s.mu.Lock()
-	inst, err := c.lookup()
-	var out []configEntry
-	if err == nil {
-		out = renderConfigEntries(inst)
-	}
-	s.mu.Unlock()
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	c.json(http.StatusOK, out)
+	c.read(func() (any, error) {
+		inst, err := c.lookup()
+		if err != nil {
+			return nil, err
+		}
+		return renderConfigEntries(inst), nil
+	})
 }
 
-// configKey finds the key of {configId} in inst; the caller holds s.mu.
-func (c *call) configKey(inst *instance) (string, error) {
+// configTarget is the target instance and the key of {configId} in it; the
+// caller holds s.mu.
+func (c *call) configTarget() (*instance, string, error) {
+	inst, err := c.lookup()
+	if err != nil {
+		return nil, "", err
+	}
 	raw := c.params["configId"]
 	id, _ := strconv.ParseInt(raw, 10, 64)
 	for k, v := range inst.ConfigIDs {
 		if v == id {
 			if _, ok := inst.Config[k]; ok {
-				return k, nil
+				return inst, k, nil
 			}
 		}
 	}
-	return "", &notFound{msg: "No configuration entry found with id " + raw}
+	return nil, "", &notFound{msg: "No configuration entry found with id " + raw}
 }
 
 func (s *Server) getInstanceConfiguration(c *call) {
-	s.mu.Lock()
-	inst, err := c.lookup()
-	var entry configEntry
-	if err == nil {
-		var key string
-		if key, err = c.configKey(inst); err == nil {
-			entry = renderConfigEntry(inst, key)
+	c.read(func() (any, error) {
+		inst, key, err := c.configTarget()
+		if err != nil {
+			return nil, err
 		}
-	}
-	s.mu.Unlock()
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	c.json(http.StatusOK, entry)
+		return renderConfigEntry(inst, key), nil
+	})
 }
 
 // patchInstanceConfiguration takes the whole entry and applies its propertyValue.
@@ -607,58 +541,22 @@ func (s *Server) patchInstanceConfiguration(c *call) {
 		c.fail(http.StatusBadRequest, "propertyValue is required")
 		return
 	}
-	s.mu.Lock()
-	inst, err := c.lookup()
-	var entry configEntry
-	if err == nil {
-		var key string
-		if key, err = c.configKey(inst); err == nil {
-			next := inst.clone()
-			var changes map[string]*string
-			changes, err = normalizeConfig(next.element(), map[string]json.RawMessage{key: raw}, next.Config)
-			if err == nil {
-				next.Config[key] = changes[key]
-				_, err = provision(next.element(), next.Config, next.ExternalAuth, nil)
-			}
-			if err == nil {
-				s.noteEvents(inst, next)
-				s.st.Instances[next.ID] = next
-				entry = renderConfigEntry(next, key)
-			}
+	c.change(func() (any, error) {
+		inst, key, err := c.configTarget()
+		if err != nil {
+			return nil, err
 		}
-	}
-	s.mu.Unlock()
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	s.changed()
-	c.json(http.StatusOK, entry)
-}
-
-func (s *Server) listElements(c *call) {
-	out := make([]map[string]any, 0, len(catalog))
-	for _, el := range catalog {
-		out = append(out, el.summary())
-	}
-	sort.Slice(out, func(a, b int) bool { return out[a]["key"].(string) < out[b]["key"].(string) })
-	c.json(http.StatusOK, out)
-}
-
-func (s *Server) getElement(c *call) {
-	el, err := resolveElement(c.params["keyOrId"])
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	c.json(http.StatusOK, el.summary())
-}
-
-func (s *Server) getElementConfiguration(c *call) {
-	el, err := resolveElement(c.params["keyOrId"])
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	c.json(http.StatusOK, el.configDefinitions())
+		next := inst.clone()
+		changes, err := normalizeConfig(next.element(), map[string]json.RawMessage{key: raw}, next.Config)
+		if err != nil {
+			return nil, err
+		}
+		next.Config[key] = changes[key]
+		if _, err := provision(next.element(), next.Config, next.ExternalAuth, nil); err != nil {
+			return nil, err
+		}
+		s.noteEvents(inst, next)
+		s.st.Instances[next.ID] = next
+		return renderConfigEntry(next, key), nil
+	})
 }

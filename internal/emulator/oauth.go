@@ -69,9 +69,8 @@ func vendorURL(r *http.Request, spec *oauthSpec, path string) string {
 
 // getOAuthURL answers GET /elements/{keyOrId}/oauth/url.
 func (s *Server) getOAuthURL(c *call) {
-	el, err := resolveElement(c.params["keyOrId"])
-	if err != nil {
-		c.failErr(err)
+	el, ok := c.element()
+	if !ok {
 		return
 	}
 	if el.OAuth == nil {
@@ -253,11 +252,9 @@ func (s *Server) vendorToken(w http.ResponseWriter, r *http.Request, vendor stri
 
 // exchangeCode redeems a code at the emulated vendor's token endpoint over
 // real HTTP, on the host the API request came in on, as the platform does.
-//
-// The request is the standard RFC 6749 section 4.1.3 form post with the
-// client credentials in the body (what oauth2.Config.Exchange sends with
-// AuthStyleInParams). golang.org/x/oauth2 v0.38.0 is not used because it
-// requires go 1.26 while go.mod declares go 1.25.
+// golang.org/x/oauth2 sends the standard RFC 6749 section 4.1.3 form post;
+// AuthStyleInParams puts the client credentials in the form body (the
+// emulated token endpoint accepts Basic auth as well).
 func (s *Server) exchangeCode(r *http.Request, el *elementDef, clientID, secret, redirect *string, code string) (oauthTokens, error) {
 	deref := func(p *string) string {
 		if p == nil {

@@ -3,9 +3,11 @@ package emulator
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -58,6 +60,74 @@ func (c *call) fail(status int, format string, args ...any) {
 func (c *call) failProvider(status int, msg, providerMsg string) {
 	c.status = status
 	writeError(c.w, c.reqID, status, msg, providerMsg)
+}
+
+// failErr answers a handler error: validation errors are 400, lookups 404,
+// vendor failures 400 with providerMessage.
+func (c *call) failErr(err error) {
+	var br *badRequest
+	var nf *notFound
+	var pe *providerError
+	switch {
+	case errors.As(err, &br):
+		c.fail(http.StatusBadRequest, "%s", br.msg)
+	case errors.As(err, &nf):
+		c.fail(http.StatusNotFound, "%s", nf.msg)
+	case errors.As(err, &pe):
+		c.failProvider(http.StatusBadRequest, pe.msg, pe.provider)
+	default:
+		c.fail(http.StatusInternalServerError, "%v", err)
+	}
+}
+
+type notFound struct{ msg string }
+
+func (e *notFound) Error() string { return e.msg }
+
+// badRequest is a validation failure answered with 400.
+type badRequest struct{ msg string }
+
+func (e *badRequest) Error() string { return e.msg }
+
+func badRequestf(format string, args ...any) error {
+	return &badRequest{msg: fmt.Sprintf(format, args...)}
+}
+
+// emptyBody is the value of a handler that answers 200 without a body.
+type emptyBody struct{}
+
+// read and change are the tail every handler of stored state shares: fn
+// runs holding s.mu; then, with the lock released, the call answers fn's
+// error, or 200 with fn's value. change saves the state file first.
+func (c *call) read(fn func() (any, error))   { c.underLock(false, fn) }
+func (c *call) change(fn func() (any, error)) { c.underLock(true, fn) }
+
+func (c *call) underLock(save bool, fn func() (any, error)) {
+	c.s.mu.Lock()
+	v, err := fn()
+	c.s.mu.Unlock()
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	if save {
+		c.s.changed()
+	}
+	c.ok(v)
+}
+
+// ok answers 200 with v. Hub routes name the token's instance in
+// elements-element-instance-id, as the platform does.
+func (c *call) ok(v any) {
+	if c.route.auth == authHub {
+		c.w.Header().Set("elements-element-instance-id", strconv.FormatInt(c.auth.instanceID, 10))
+	}
+	if _, empty := v.(emptyBody); empty {
+		c.status = http.StatusOK
+		c.w.WriteHeader(http.StatusOK)
+		return
+	}
+	c.json(http.StatusOK, v)
 }
 
 // apiError is the platform's error body.

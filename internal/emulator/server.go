@@ -9,7 +9,6 @@
 package emulator
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -63,7 +62,7 @@ type Server struct {
 	opts   Options
 	routes []*route
 
-	mu  sync.Mutex // guards st and ids
+	mu  sync.Mutex // guards st and ids; taken before eventBus.mu, never after
 	st  *state
 	ids *randSource
 
@@ -74,7 +73,7 @@ type Server struct {
 	statsMu sync.Mutex
 	stats   map[string]int
 	lastReq map[string][]byte
-	polls   map[int64]int // polls per instance, for tests
+	polls   map[int64]int // polls per instance, read by tests only
 
 	vendor *vendorState
 	events *eventBus
@@ -228,106 +227,4 @@ func (s *Server) handle(c *call) {
 	}
 	c.route.handle(c)
 	s.logf("emulator: %s %s -> %d", c.r.Method, c.r.URL.Path, c.status)
-}
-
-func (s *Server) count(key string) {
-	s.statsMu.Lock()
-	s.stats[key]++
-	s.statsMu.Unlock()
-}
-
-func (s *Server) countPoll(id int64) {
-	s.statsMu.Lock()
-	s.polls[id]++
-	s.statsMu.Unlock()
-}
-
-func (s *Server) pollCount(id int64) int {
-	s.statsMu.Lock()
-	defer s.statsMu.Unlock()
-	return s.polls[id]
-}
-
-func (s *Server) recordRequest(key string, body []byte) {
-	s.statsMu.Lock()
-	s.lastReq[key] = append([]byte(nil), body...)
-	s.statsMu.Unlock()
-}
-
-// Stats returns the number of calls per API route ("POST /instances",
-// "GET /instances/{id}", ...) since the last reset, plus the event
-// delivery counters "events.delivered", "events.retrying" and "events.failed".
-func (s *Server) Stats() map[string]int {
-	s.statsMu.Lock()
-	out := make(map[string]int, len(s.stats)+3)
-	for k, v := range s.stats {
-		out[k] = v
-	}
-	s.statsMu.Unlock()
-	for k, v := range s.events.counters() {
-		out[k] = v
-	}
-	return out
-}
-
-// ResetStats clears the per-route call counts and the delivered/failed
-// event counters.
-func (s *Server) ResetStats() {
-	s.statsMu.Lock()
-	s.stats = map[string]int{}
-	s.statsMu.Unlock()
-	s.events.resetCounters()
-}
-
-// LastRequest returns the body of the last request that reached an API
-// route, e.g. "PATCH /instances/{id}", or nil if there was none.
-func (s *Server) LastRequest(route string) []byte {
-	key, err := normalizeRouteKey(route)
-	if err != nil {
-		return nil
-	}
-	s.statsMu.Lock()
-	defer s.statsMu.Unlock()
-	for k, v := range s.lastReq {
-		if placeholderless(k) == key {
-			return append([]byte(nil), v...)
-		}
-	}
-	return nil
-}
-
-// serveControl answers the emulator's own routes; they need no secrets.
-func (s *Server) serveControl(w http.ResponseWriter, r *http.Request, reqID string) {
-	switch {
-	case r.Method == http.MethodGet && r.URL.Path == "/_emulator/stats":
-		writeJSON(w, http.StatusOK, s.Stats())
-	case r.Method == http.MethodPost && r.URL.Path == "/_emulator/reset":
-		s.ResetStats()
-		writeJSON(w, http.StatusOK, map[string]any{})
-	case r.Method == http.MethodPost && r.URL.Path == "/_emulator/faults":
-		var req struct {
-			Route string `json:"route"`
-			Fault string `json:"fault"`
-			Count int    `json:"count"`
-		}
-		if err := json.NewDecoder(io.LimitReader(r.Body, maxBody)).Decode(&req); err != nil {
-			writeError(w, reqID, http.StatusBadRequest, "Invalid JSON body: "+err.Error(), "")
-			return
-		}
-		f, ok := ParseFault(req.Fault)
-		if !ok {
-			writeError(w, reqID, http.StatusBadRequest, "Unknown fault "+req.Fault+"; use drop, unavailable or rate_limited", "")
-			return
-		}
-		if req.Count == 0 {
-			req.Count = 1
-		}
-		if err := s.InjectFaultErr(req.Route, f, req.Count); err != nil {
-			writeError(w, reqID, http.StatusBadRequest, err.Error(), "")
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"route": req.Route, "fault": string(f), "count": req.Count})
-	default:
-		writeError(w, reqID, http.StatusNotFound, "No route found for "+r.Method+" "+r.URL.Path, "")
-	}
 }

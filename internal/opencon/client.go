@@ -3,66 +3,98 @@
 package opencon
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/hashicorp/go-cleanhttp"
 	"github.com/hashicorp/go-retryablehttp"
 )
 
 // APIPath is the path of the API root below the host.
 const APIPath = "/elements/api-v2"
 
+// Defaults of the optional Config fields. The provider documents its
+// settings with these, so each default has this one home.
 const (
-	defaultMaxRetries   = 4
+	// DefaultMaxRetries is how many times a failed attempt is retried.
+	DefaultMaxRetries = 4
+	// DefaultRequestTimeout bounds one HTTP attempt, retries not included.
+	DefaultRequestTimeout = 60 * time.Second
+	// DefaultUserAgent is the User-Agent, and the product name the provider
+	// puts in front of its version.
+	DefaultUserAgent = "terraform-provider-opencon"
+
 	defaultRetryWaitMin = 500 * time.Millisecond
 	defaultRetryWaitMax = 30 * time.Second
-	defaultHTTPTimeout  = 2 * time.Minute
-	defaultUserAgent    = "terraform-provider-opencon"
 
 	// maxResponseBytes bounds how much of a response body is read.
 	maxResponseBytes = 32 << 20
 )
 
-// Config configures a Client.
+// Config configures a Client. Every optional field's zero value means its
+// default.
 type Config struct {
-	// BaseURL is the API root, with or without /elements/api-v2 and a trailing slash.
+	// BaseURL is the API root, with or without /elements/api-v2 and a trailing
+	// slash. It must be https://, or http:// to a loopback host (the local
+	// emulator), so that the secrets never cross a network in clear; anything
+	// else is a *BaseURLError.
 	BaseURL            string
 	UserSecret         string
 	OrganizationSecret string
-	// HTTPClient is used for every attempt; nil means a client with a 2 minute timeout.
+	// RequestTimeout bounds one attempt of the client's own pooled HTTP
+	// client; 0 means DefaultRequestTimeout. It does not apply to HTTPClient.
+	RequestTimeout time.Duration
+	// HTTPClient, when set, is used as it is for every attempt (tests swap
+	// transports through it); its own Timeout applies.
 	HTTPClient *http.Client
-	UserAgent  string
-	// MaxRetries is the number of retries after the first attempt: 0 means 4, negative means none.
-	MaxRetries int
-	// RetryWaitMin and RetryWaitMax bound the exponential backoff (defaults 500ms and 30s).
+	// UserAgent is the whole User-Agent header; "" means DefaultUserAgent.
+	UserAgent string
+	// MaxRetries is how many times a failed attempt is retried: nil means
+	// DefaultMaxRetries, 0 turns retries off.
+	MaxRetries *int
+	// RetryWaitMin and RetryWaitMax bound the exponential backoff (defaults
+	// 500ms and 30s).
 	RetryWaitMin time.Duration
 	RetryWaitMax time.Duration
-	// Logger receives debug records of every attempt. Bodies and paths are redacted.
-	Logger func(ctx context.Context, msg string, fields map[string]any)
+	// Logger receives debug records of every attempt; nil logs nothing.
+	Logger Logger
 }
 
-// Client calls the Open Connectors platform API. It is safe for concurrent use.
+// Logger receives the client's debug records: one per attempt sent (with the
+// request body on the first), one per answer or transport failure, one per
+// response body. Paths, bodies and errors in them are already redacted.
+type Logger interface {
+	// Enabled reports whether records logged with ctx are written anywhere.
+	// When it is false the client builds no record: no fields, no redaction.
+	Enabled(ctx context.Context) bool
+	Log(ctx context.Context, msg string, fields map[string]any)
+}
+
+// BaseURLError is NewClient's answer to a Config.BaseURL it refuses.
+type BaseURLError struct {
+	// Reason says what is wrong with the URL, as a sentence fit for a
+	// diagnostic on the setting that holds it.
+	Reason string
+}
+
+func (e *BaseURLError) Error() string { return "opencon: invalid base URL: " + e.Reason }
+
+// Client calls the Open Connectors platform API. It is safe for concurrent
+// use; its one retrying HTTP client, and so its connection pool, serves every
+// call.
 type Client struct {
 	baseURL    string
 	authHeader string
 	userAgent  string
-	httpClient *http.Client
-	maxRetries int
-	waitMin    time.Duration
-	waitMax    time.Duration
-	logger     func(ctx context.Context, msg string, fields map[string]any)
+	http       *retryablehttp.Client
+	logger     Logger
 	secrets    []string
 }
 
@@ -81,79 +113,92 @@ func NewClient(cfg Config) (*Client, error) {
 	if strings.ContainsAny(cfg.UserSecret+cfg.OrganizationSecret, ",\r\n") {
 		return nil, errors.New("opencon: secrets must not contain commas or line breaks")
 	}
+	retries := DefaultMaxRetries
+	if cfg.MaxRetries != nil {
+		if retries = *cfg.MaxRetries; retries < 0 {
+			return nil, fmt.Errorf("opencon: MaxRetries is %d; it must not be negative", retries)
+		}
+	}
+	if cfg.RequestTimeout < 0 {
+		return nil, fmt.Errorf("opencon: RequestTimeout is %v; it must not be negative", cfg.RequestTimeout)
+	}
 
+	httpClient := cfg.HTTPClient
+	if httpClient == nil {
+		httpClient = cleanhttp.DefaultPooledClient()
+		httpClient.Timeout = orDefault(cfg.RequestTimeout, DefaultRequestTimeout)
+	}
+	waitMin := orDefault(cfg.RetryWaitMin, defaultRetryWaitMin)
 	c := &Client{
 		baseURL:    base,
 		authHeader: "User " + cfg.UserSecret + ", Organization " + cfg.OrganizationSecret,
 		userAgent:  cfg.UserAgent,
-		httpClient: cfg.HTTPClient,
-		maxRetries: cfg.MaxRetries,
-		waitMin:    cfg.RetryWaitMin,
-		waitMax:    cfg.RetryWaitMax,
 		logger:     cfg.Logger,
 		secrets:    []string{cfg.UserSecret, cfg.OrganizationSecret},
 	}
 	if c.userAgent == "" {
-		c.userAgent = defaultUserAgent
+		c.userAgent = DefaultUserAgent
 	}
-	if c.httpClient == nil {
-		c.httpClient = &http.Client{Timeout: defaultHTTPTimeout}
-	}
-	switch {
-	case c.maxRetries == 0:
-		c.maxRetries = defaultMaxRetries
-	case c.maxRetries < 0:
-		c.maxRetries = 0
-	}
-	if c.waitMin <= 0 {
-		c.waitMin = defaultRetryWaitMin
-	}
-	if c.waitMax <= 0 {
-		c.waitMax = defaultRetryWaitMax
-	}
-	if c.waitMax < c.waitMin {
-		c.waitMax = c.waitMin
+	c.http = &retryablehttp.Client{
+		HTTPClient:   httpClient,
+		RetryWaitMin: waitMin,
+		RetryWaitMax: max(orDefault(cfg.RetryWaitMax, defaultRetryWaitMax), waitMin),
+		RetryMax:     retries,
+		CheckRetry:   checkRetry,
+		Backoff:      backoff,
+		// Hand the last response back as it is, so that an exhausted retry
+		// yields the platform's APIError rather than a generic "giving up".
+		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
+		RequestLogHook: beforeAttempt,
 	}
 	return c, nil
+}
+
+// orDefault is d, or def when d is not positive.
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
 }
 
 // BaseURL returns the normalized API root, ending in /elements/api-v2.
 func (c *Client) BaseURL() string { return c.baseURL }
 
-// UserAgentString is the User-Agent the provider sends.
-func UserAgentString(providerVersion, terraformVersion string) string {
-	if providerVersion == "" {
-		providerVersion = "dev"
-	}
-	if terraformVersion == "" {
-		terraformVersion = "unknown"
-	}
-	return defaultUserAgent + "/" + providerVersion + " Terraform/" + terraformVersion
-}
-
+// normalizeBaseURL enforces the https-or-loopback rule and appends APIPath.
 func normalizeBaseURL(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return "", errors.New("opencon: base URL is empty")
-	}
 	u, err := url.Parse(raw)
-	if err != nil {
-		return "", fmt.Errorf("opencon: invalid base URL: %w", err)
+	if err != nil || u.Host == "" {
+		return "", &BaseURLError{Reason: fmt.Sprintf("%q is not an absolute URL such as https://api.openconnectors.us2.ext.hana.ondemand.com/elements/api-v2", raw)}
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("opencon: invalid base URL %q: scheme must be http or https", raw)
-	}
-	if u.Host == "" {
-		return "", fmt.Errorf("opencon: invalid base URL %q: no host", raw)
+	shown := u.Redacted()
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return "", &BaseURLError{Reason: fmt.Sprintf("%q uses http:// to a host that is not loopback; the secrets would travel in clear. Use https://", shown)}
+		}
+	default:
+		return "", &BaseURLError{Reason: fmt.Sprintf("%q must start with https:// (or http:// for a loopback host)", shown)}
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("opencon: invalid base URL %q: it must not have a query or fragment", raw)
+		return "", &BaseURLError{Reason: fmt.Sprintf("%q must not have a query or fragment", shown)}
 	}
 	p := strings.TrimRight(u.EscapedPath(), "/")
 	if !strings.HasSuffix(p, APIPath) {
 		p += APIPath
 	}
 	return u.Scheme + "://" + u.Host + p, nil
+}
+
+// isLoopback reports whether host names this machine without a DNS lookup.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // escapePath joins path segments, escaping each one.
@@ -167,284 +212,3 @@ func escapePath(segments ...string) string {
 }
 
 func idString(id int64) string { return strconv.FormatInt(id, 10) }
-
-// call is the state of one logical request across its attempts.
-type call struct {
-	c       *Client
-	ctx     context.Context
-	method  string
-	logPath string
-	// secrets are the client's secrets plus the secret values this request
-	// carries, which a server might echo back in an error.
-	secrets []string
-
-	attempt int
-	start   time.Time
-	// mayHaveReached is set when the last attempt failed in a way that does not
-	// prove the server never saw the request.
-	mayHaveReached bool
-}
-
-// do sends one request with retries and decodes a 2xx JSON answer into out.
-func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("opencon: %s %s: %w", method, redactPath(path, query), err)
-	}
-	var body []byte
-	if in != nil {
-		var err error
-		if body, err = json.Marshal(in); err != nil {
-			return fmt.Errorf("opencon: %s %s: encoding request: %w", method, path, err)
-		}
-	}
-	target := c.baseURL + path
-	if len(query) > 0 {
-		target += "?" + query.Encode()
-	}
-	cl := &call{c: c, ctx: ctx, method: method, logPath: redactPath(path, query),
-		secrets: callSecrets(c.secrets, query, body)}
-
-	var rawBody any
-	if body != nil {
-		rawBody = body
-	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, target, rawBody)
-	if err != nil {
-		return fmt.Errorf("opencon: %s %s: %w", method, cl.logPath, sanitizeErr(err, cl.secrets))
-	}
-	req.Header.Set("Authorization", c.authHeader)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-
-	rc := &retryablehttp.Client{
-		HTTPClient:   c.httpClient,
-		RetryWaitMin: c.waitMin,
-		RetryWaitMax: c.waitMax,
-		RetryMax:     c.maxRetries,
-		CheckRetry:   cl.checkRetry,
-		Backoff:      backoff,
-		// Hand the last response back as is, so that an exhausted retry
-		// yields the platform's APIError rather than a generic "giving up".
-		ErrorHandler: func(resp *http.Response, err error, _ int) (*http.Response, error) { return resp, err },
-		RequestLogHook: func(_ retryablehttp.Logger, r *http.Request, i int) {
-			cl.attempt = i + 1
-			cl.start = time.Now()
-			fields := map[string]any{"method": method, "path": cl.logPath, "attempt": cl.attempt}
-			if body != nil && cl.attempt == 1 {
-				fields["body"] = string(RedactJSON(body, cl.secrets...))
-			}
-			c.log(ctx, "opencon request", fields)
-		},
-	}
-
-	resp, err := rc.Do(req)
-	if err != nil {
-		if resp != nil {
-			resp.Body.Close()
-		}
-		err = sanitizeErr(err, cl.secrets)
-		if method == http.MethodPost && cl.mayHaveReached {
-			return &ambiguousError{fmt.Errorf("opencon: %s %s: %w", method, cl.logPath, err)}
-		}
-		if cl.attempt > 1 {
-			return fmt.Errorf("opencon: %s %s: after %d attempts: %w", method, cl.logPath, cl.attempt, err)
-		}
-		return fmt.Errorf("opencon: %s %s: %w", method, cl.logPath, err)
-	}
-	defer resp.Body.Close()
-
-	respBody, readErr := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	if readErr == nil && len(respBody) > maxResponseBytes {
-		readErr = fmt.Errorf("response body larger than %d bytes", maxResponseBytes)
-	}
-	if len(respBody) > 0 {
-		c.log(ctx, "opencon response body", map[string]any{
-			"method": method, "path": cl.logPath, "status": resp.StatusCode,
-			"body": string(RedactJSON(respBody, cl.secrets...)),
-		})
-	}
-
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		apiErr := newAPIError(resp, method, cl.logPath, respBody, cl.secrets)
-		apiErr.Attempts = cl.attempt
-		// A POST answered 5xx may have been processed before the failure.
-		apiErr.Ambiguous = method == http.MethodPost && resp.StatusCode >= 500
-		return apiErr
-	}
-
-	// A POST whose 2xx answer cannot be read was processed, but the caller
-	// cannot learn what was created: that is an unknown outcome too.
-	wrapAmbiguous := func(err error) error {
-		if method == http.MethodPost {
-			return &ambiguousError{err}
-		}
-		return err
-	}
-	requestID := headerRequestID(resp)
-	if readErr != nil {
-		return wrapAmbiguous(fmt.Errorf("opencon: %s %s: %d response (request id %s): reading body: %v",
-			method, cl.logPath, resp.StatusCode, requestID, sanitizeErr(readErr, cl.secrets)))
-	}
-	if out == nil {
-		return nil
-	}
-	if len(bytes.TrimSpace(respBody)) == 0 {
-		return wrapAmbiguous(fmt.Errorf("opencon: %s %s: %d response (request id %s): empty body, expected JSON",
-			method, cl.logPath, resp.StatusCode, requestID))
-	}
-	if err := json.Unmarshal(respBody, out); err != nil {
-		return wrapAmbiguous(fmt.Errorf("opencon: %s %s: %d response (request id %s): cannot decode body: %v; body starts %q",
-			method, cl.logPath, resp.StatusCode, requestID, err, excerpt(respBody, cl.secrets)))
-	}
-	return nil
-}
-
-// checkRetry decides after each attempt whether to try again.
-//
-// GET, PUT, PATCH and DELETE are retried on transport errors and on 429, 502,
-// 503 and 504. A POST is retried only when it provably did not reach the
-// server (a dial error) or was answered 429: the platform rejects a rate
-// limited request before processing it, so re-sending cannot create a
-// duplicate. Any other POST failure is reported as ErrAmbiguous by do.
-func (cl *call) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	cl.logAttempt(resp, err)
-	if err != nil {
-		cl.mayHaveReached = !isDialError(err)
-	} else {
-		cl.mayHaveReached = false
-	}
-	if ctx.Err() != nil {
-		return false, ctx.Err()
-	}
-	if err != nil {
-		if cl.method == http.MethodPost && cl.mayHaveReached {
-			return false, nil
-		}
-		// The library's policy refuses to retry TLS, scheme and redirect errors.
-		return retryablehttp.DefaultRetryPolicy(ctx, nil, err)
-	}
-	switch resp.StatusCode {
-	case http.StatusTooManyRequests:
-		return true, nil
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return cl.method != http.MethodPost, nil
-	}
-	return false, nil
-}
-
-func (cl *call) logAttempt(resp *http.Response, err error) {
-	fields := map[string]any{
-		"method":   cl.method,
-		"path":     cl.logPath,
-		"attempt":  cl.attempt,
-		"duration": time.Since(cl.start).String(),
-	}
-	if err != nil {
-		fields["error"] = sanitizeErr(err, cl.secrets).Error()
-	}
-	if resp != nil {
-		fields["status"] = resp.StatusCode
-		fields["request_id"] = headerRequestID(resp)
-	}
-	cl.c.log(cl.ctx, "opencon response", fields)
-}
-
-func (c *Client) log(ctx context.Context, msg string, fields map[string]any) {
-	if c.logger != nil {
-		c.logger(ctx, msg, fields)
-	}
-}
-
-// isDialError reports whether err proves the request never left the client:
-// the connection could not be opened.
-func isDialError(err error) bool {
-	var opErr *net.OpError
-	if errors.As(err, &opErr) && opErr.Op == "dial" {
-		return true
-	}
-	return errors.Is(err, syscall.ECONNREFUSED)
-}
-
-// backoff is capped exponential backoff with jitter. A Retry-After header on a
-// 429 or 503 wins; the request context bounds the wait.
-func backoff(minWait, maxWait time.Duration, attemptNum int, resp *http.Response) time.Duration {
-	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			return d
-		}
-	}
-	wait := maxWait
-	if attemptNum < 62 {
-		if w := minWait << attemptNum; w > 0 && w < maxWait && w>>attemptNum == minWait {
-			wait = w
-		}
-	}
-	// Equal jitter: half fixed, half random, so waits stay spread but grow.
-	half := wait / 2
-	return half + rand.N(wait-half+1)
-}
-
-// parseRetryAfter reads a Retry-After value in seconds or as an HTTP date.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		if secs > int64(24*time.Hour/time.Second) {
-			secs = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(secs) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	if d := t.Sub(now); d > 0 {
-		return d, true
-	}
-	return 0, true
-}
-
-func headerRequestID(resp *http.Response) string {
-	if resp == nil {
-		return "unknown"
-	}
-	if id := strings.TrimSpace(resp.Header.Get("Elements-Request-Id")); id != "" {
-		return id
-	}
-	return "unknown"
-}
-
-// sanitizeErr drops the *url.Error layer of a transport error, whose URL
-// carries the query (apiSecret), and scrubs secrets from the rest. Callers
-// name the method and the redacted path themselves.
-func sanitizeErr(err error, secrets []string) error {
-	if err == nil {
-		return nil
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) && ue.Err != nil {
-		err = ue.Err
-	}
-	msg := err.Error()
-	if scrubbed := scrubSecrets(msg, secrets); scrubbed != msg {
-		return &scrubbedError{msg: scrubbed, err: err}
-	}
-	return err
-}
-
-// scrubbedError keeps the chain of an error whose text had to be redacted.
-type scrubbedError struct {
-	msg string
-	err error
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.err }

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -127,14 +129,18 @@ func newTestClient(t *testing.T, baseURL string, mods ...func(*Config)) *Client 
 	return c
 }
 
-// logCapture collects every Logger record as text.
+// logCapture is a Logger that collects every record as text. A disabled
+// one must be sent nothing.
 type logCapture struct {
-	mu      sync.Mutex
-	records []string
-	fields  []map[string]any
+	mu       sync.Mutex
+	disabled bool
+	records  []string
+	fields   []map[string]any
 }
 
-func (l *logCapture) log(_ context.Context, msg string, fields map[string]any) {
+func (l *logCapture) Enabled(context.Context) bool { return !l.disabled }
+
+func (l *logCapture) Log(_ context.Context, msg string, fields map[string]any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, _ := json.Marshal(fields)
@@ -210,29 +216,73 @@ func TestNewClientRejectsBadConfig(t *testing.T) {
 
 func TestNewClientDefaults(t *testing.T) {
 	c := newTestClient(t, "https://example.com", func(c *Config) {
-		c.MaxRetries, c.RetryWaitMin, c.RetryWaitMax, c.UserAgent = 0, 0, 0, ""
+		c.MaxRetries, c.RetryWaitMin, c.RetryWaitMax, c.UserAgent = nil, 0, 0, ""
 	})
-	if c.maxRetries != 4 || c.waitMin != 500*time.Millisecond || c.waitMax != 30*time.Second {
-		t.Errorf("defaults = %d %v %v, want 4 500ms 30s", c.maxRetries, c.waitMin, c.waitMax)
+	if rc := c.http; rc.RetryMax != 4 || rc.RetryWaitMin != 500*time.Millisecond || rc.RetryWaitMax != 30*time.Second {
+		t.Errorf("defaults = %d %v %v, want 4 500ms 30s", rc.RetryMax, rc.RetryWaitMin, rc.RetryWaitMax)
+	}
+	if got := c.http.HTTPClient.Timeout; got != 60*time.Second {
+		t.Errorf("default request timeout = %v, want 60s", got)
 	}
 	if c.userAgent != "terraform-provider-opencon" {
 		t.Errorf("default user agent = %q", c.userAgent)
 	}
-	c = newTestClient(t, "https://example.com", func(c *Config) { c.MaxRetries = -1 })
-	if c.maxRetries != 0 {
-		t.Errorf("negative MaxRetries gave %d retries, want 0", c.maxRetries)
+	c = newTestClient(t, "https://example.com", func(c *Config) { c.MaxRetries, c.RequestTimeout = new(0), 5*time.Second })
+	if c.http.RetryMax != 0 {
+		t.Errorf("MaxRetries 0 gave %d retries, want 0", c.http.RetryMax)
+	}
+	if got := c.http.HTTPClient.Timeout; got != 5*time.Second {
+		t.Errorf("request timeout = %v, want 5s", got)
+	}
+	for name, mod := range map[string]func(*Config){
+		"negative retries": func(c *Config) { c.MaxRetries = new(-1) },
+		"negative timeout": func(c *Config) { c.RequestTimeout = -time.Second },
+	} {
+		if _, err := NewClient(func() Config { cfg := testConfig("https://example.com"); mod(&cfg); return cfg }()); err == nil {
+			t.Errorf("NewClient accepted %s", name)
+		}
 	}
 }
 
-func TestUserAgentString(t *testing.T) {
-	if got, want := UserAgentString("1.2.3", "1.9.0"), "terraform-provider-opencon/1.2.3 Terraform/1.9.0"; got != want {
-		t.Errorf("UserAgentString = %q, want %q", got, want)
+// TestNewClientBaseURLRule: https, or http only to a loopback host, so that
+// the secrets never cross a network in clear.
+func TestNewClientBaseURLRule(t *testing.T) {
+	cases := []struct {
+		url     string
+		wantErr string
+	}{
+		{"https://api.openconnectors.us2.ext.hana.ondemand.com/elements/api-v2", ""},
+		{"https://api.openconnectors.us2.ext.hana.ondemand.com", ""},
+		{"http://127.0.0.1:8787/elements/api-v2", ""},
+		{"http://localhost:8787", ""},
+		{"http://[::1]:8787", ""},
+		{"http://api.cloud-elements.com/elements/api-v2", "not loopback"},
+		{"ftp://example.com", "must start with https://"},
+		{"api.cloud-elements.com", "not an absolute URL"},
+		{"", "not an absolute URL"},
+		{"https://example.com/?a=b", "must not have a query"},
+		{"http://jane:pa55word@example.com", "not loopback"},
+	}
+	for _, c := range cases {
+		_, err := NewClient(testConfig(c.url))
+		var bu *BaseURLError
+		switch {
+		case c.wantErr == "" && err != nil:
+			t.Errorf("NewClient(%q) = %v, want no error", c.url, err)
+		case c.wantErr == "":
+		case !errors.As(err, &bu):
+			t.Errorf("NewClient(%q) = %v, want a *BaseURLError", c.url, err)
+		case !strings.Contains(bu.Reason, c.wantErr):
+			t.Errorf("NewClient(%q) reason = %q, want it to contain %q", c.url, bu.Reason, c.wantErr)
+		case strings.Contains(bu.Reason, "pa55word"):
+			t.Errorf("NewClient(%q) reason reveals the password: %q", c.url, bu.Reason)
+		}
 	}
 }
 
 func TestHeadersSent(t *testing.T) {
 	rec := newRecorder(t, jsonResponse(200, `{"id":7}`))
-	c := newTestClient(t, rec.srv.URL, func(c *Config) { c.UserAgent = UserAgentString("0.1.0", "1.10.0") })
+	c := newTestClient(t, rec.srv.URL, func(c *Config) { c.UserAgent = "terraform-provider-opencon/0.1.0 Terraform/1.10.0" })
 	ctx := context.Background()
 	if _, err := c.CreateInstance(ctx, CreateInstanceRequest{Name: "x"}); err != nil {
 		t.Fatal(err)
@@ -269,7 +319,7 @@ func TestLoggerRecordsAttempts(t *testing.T) {
 		jsonResponse(200, `{"id":5,"name":"n"}`, "Elements-Request-Id", "r2"),
 	)
 	var logs logCapture
-	c := newTestClient(t, rec.srv.URL, func(c *Config) { c.Logger = logs.log })
+	c := newTestClient(t, rec.srv.URL, func(c *Config) { c.Logger = &logs })
 	if _, err := c.GetInstance(context.Background(), 5); err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +348,61 @@ func TestLoggerRecordsAttempts(t *testing.T) {
 	}
 }
 
-func ExampleUserAgentString() {
-	fmt.Println(UserAgentString("1.0.0", "1.9.5"))
-	// Output: terraform-provider-opencon/1.0.0 Terraform/1.9.5
+// TestDisabledLoggerIsSentNothing: a Logger that is not enabled gets no
+// record, so nothing is redacted or formatted for it.
+func TestDisabledLoggerIsSentNothing(t *testing.T) {
+	for _, disabled := range []bool{true, false} {
+		rec := newRecorder(t,
+			jsonResponse(503, `{"requestId":"r1","message":"busy"}`),
+			jsonResponse(200, `{"id":5,"name":"n"}`),
+		)
+		logs := &logCapture{disabled: disabled}
+		c := newTestClient(t, rec.srv.URL, func(c *Config) { c.Logger = logs })
+		if _, err := c.CreateInstance(context.Background(), CreateInstanceRequest{Name: "n", ProviderData: map[string]string{"code": "secret-code"}}); err == nil {
+			t.Fatal("CreateInstance succeeded against a 503")
+		}
+		if _, err := c.GetInstance(context.Background(), 5); err != nil {
+			t.Fatal(err)
+		}
+		switch got := logs.text(); {
+		case disabled && got != "":
+			t.Errorf("a disabled Logger was sent records:\n%s", got)
+		case !disabled && !strings.Contains(got, "opencon response body"):
+			t.Errorf("an enabled Logger got no response body record, the test would prove nothing:\n%s", got)
+		}
+	}
+}
+
+// TestConnectionsAreReused: the client's own HTTP client keeps connections
+// open across calls and retries.
+func TestConnectionsAreReused(t *testing.T) {
+	var conns, calls atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		if calls.Add(1) == 2 {
+			jsonResponse(503, `{"message":"busy"}`)(w, r)
+			return
+		}
+		jsonResponse(200, `{"id":1}`)(w, r)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, srv.URL)
+	ctx := context.Background()
+	if _, err := c.CreateInstance(ctx, CreateInstanceRequest{Name: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	for id := range int64(4) {
+		if _, err := c.GetInstance(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls.Load() != 6 || conns.Load() != 1 {
+		t.Errorf("%d requests over %d connections, want 6 over 1", calls.Load(), conns.Load())
+	}
 }

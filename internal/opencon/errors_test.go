@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-func noRetries(c *Config) { c.MaxRetries = -1 }
+func noRetries(c *Config) { c.MaxRetries = new(0) }
 
 func getErr(t *testing.T, h func(http.ResponseWriter, *http.Request), mods ...func(*Config)) error {
 	t.Helper()

@@ -47,7 +47,7 @@ func newFidelityEnv(t testing.TB) *fidelityEnv {
 	emu := emulator.New(emulator.Options{UserSecret: userSecret, OrganizationSecret: orgSecret, Seed: 7})
 	srv := httptest.NewServer(emu)
 	t.Cleanup(func() { srv.Close(); emu.Close() })
-	client, err := opencon.NewClient(opencon.Config{BaseURL: srv.URL, UserSecret: userSecret, OrganizationSecret: orgSecret, MaxRetries: -1})
+	client, err := opencon.NewClient(opencon.Config{BaseURL: srv.URL, UserSecret: userSecret, OrganizationSecret: orgSecret, MaxRetries: new(0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestFidelityChecklist(t *testing.T) {
 			}
 		}},
 		{"2 bad secret: 401 with the exact message", func(t *testing.T, e *fidelityEnv) {
-			bad, _ := opencon.NewClient(opencon.Config{BaseURL: e.api, UserSecret: "wrong", OrganizationSecret: orgSecret, MaxRetries: -1})
+			bad, _ := opencon.NewClient(opencon.Config{BaseURL: e.api, UserSecret: "wrong", OrganizationSecret: orgSecret, MaxRetries: new(0)})
 			_, err := bad.ListInstances(ctx, opencon.ListInstancesOptions{})
 			var apiErr *opencon.APIError
 			if !errors.Is(err, opencon.ErrUnauthorized) || !errors.As(err, &apiErr) {
@@ -651,7 +651,7 @@ func TestFidelityEvents(t *testing.T) {
 	t.Cleanup(func() { srv.Close(); emu.Close() })
 	e := &fidelityEnv{t: t, emu: emu, srv: srv, api: srv.URL + "/elements/api-v2"}
 	var err error
-	e.client, err = opencon.NewClient(opencon.Config{BaseURL: srv.URL, UserSecret: userSecret, OrganizationSecret: orgSecret, MaxRetries: -1})
+	e.client, err = opencon.NewClient(opencon.Config{BaseURL: srv.URL, UserSecret: userSecret, OrganizationSecret: orgSecret, MaxRetries: new(0)})
 	must(t, err)
 
 	recorder := newCallbackRecorder(2)

@@ -143,7 +143,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) { mux.ServeHTTP(w, r) })
 
 	var logs logCapture
-	c := newTestClient(t, rec.srv.URL, func(c *Config) { c.Logger = logs.log; c.MaxRetries = 1 })
+	c := newTestClient(t, rec.srv.URL, func(c *Config) { c.Logger = &logs; c.MaxRetries = new(1) })
 	ctx := context.Background()
 	var errs []error
 	collect := func(err error) {
@@ -177,7 +177,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	collect(err)
 
 	// A transport error names the URL, query included.
-	dead := newTestClient(t, "http://"+closedAddr(t), func(c *Config) { c.Logger = logs.log; c.MaxRetries = -1 })
+	dead := newTestClient(t, "http://"+closedAddr(t), func(c *Config) { c.Logger = &logs; c.MaxRetries = new(0) })
 	_, err = dead.GetOAuthURL(ctx, "gmail", OAuthURLRequest{APIKey: "public-id", APISecret: apiSecret, CallbackURL: "https://cb"})
 	if err == nil {
 		t.Fatal("GetOAuthURL reached a closed port")

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -68,7 +69,7 @@ func TestNoRetryOnDefiniteAnswers(t *testing.T) {
 
 func TestRetriesExhaustedReturnLastAPIError(t *testing.T) {
 	rec := newRecorder(t, jsonResponse(503, `{"requestId":"5b0437c6e4b07731ae39b533","message":"Service unavailable"}`))
-	c := newTestClient(t, rec.srv.URL, func(c *Config) { c.MaxRetries = 2 })
+	c := newTestClient(t, rec.srv.URL, func(c *Config) { c.MaxRetries = new(2) })
 	_, err := c.GetInstance(context.Background(), 1)
 	if rec.count() != 3 {
 		t.Errorf("server saw %d requests, want 3 (1 + 2 retries)", rec.count())
@@ -89,7 +90,7 @@ func TestRetriesExhaustedReturnLastAPIError(t *testing.T) {
 	rec = newRecorder(t, jsonResponse(503, `{}`))
 	c = newTestClient(t, rec.srv.URL, noRetries)
 	if _, err := c.GetInstance(context.Background(), 1); rec.count() != 1 || err == nil {
-		t.Errorf("MaxRetries < 0 still retried: %d requests, err %v", rec.count(), err)
+		t.Errorf("MaxRetries 0 still retried: %d requests, err %v", rec.count(), err)
 	}
 }
 
@@ -205,7 +206,7 @@ func TestPostRetriedOn429(t *testing.T) {
 	}
 
 	rec = newRecorder(t, jsonResponse(429, `{"requestId":"r","message":"rate"}`))
-	c = newTestClient(t, rec.srv.URL, func(c *Config) { c.MaxRetries = 1 })
+	c = newTestClient(t, rec.srv.URL, func(c *Config) { c.MaxRetries = new(1) })
 	_, err = c.CreateInstance(context.Background(), CreateInstanceRequest{Name: "x"})
 	if e := asAPIError(t, err); e.StatusCode != 429 || errors.Is(err, ErrAmbiguous) {
 		t.Errorf("exhausted 429 = %v, want a non-ambiguous 429", err)
@@ -252,7 +253,7 @@ func TestPostRetriedAfterConnectionRefused(t *testing.T) {
 }
 
 func TestPostConnectionRefusedIsNotAmbiguous(t *testing.T) {
-	c := newTestClient(t, "http://"+closedAddr(t), func(c *Config) { c.MaxRetries = 2 })
+	c := newTestClient(t, "http://"+closedAddr(t), func(c *Config) { c.MaxRetries = new(2) })
 	_, err := c.CreateInstance(context.Background(), CreateInstanceRequest{Name: "x"})
 	if err == nil {
 		t.Fatal("CreateInstance against a closed port succeeded")
@@ -297,7 +298,7 @@ func TestPostConnectionClosedAfterBodyIsAmbiguous(t *testing.T) {
 
 	// The same failure on a GET is retried.
 	count.Store(0)
-	c = newTestClient(t, srv.URL, func(c *Config) { c.MaxRetries = 2 })
+	c = newTestClient(t, srv.URL, func(c *Config) { c.MaxRetries = new(2) })
 	_, err = c.GetInstance(context.Background(), 1)
 	if err == nil || errors.Is(err, ErrAmbiguous) {
 		t.Errorf("GET error = %v, want a non-ambiguous error", err)
@@ -375,5 +376,56 @@ func TestCancelledContextSendsNothing(t *testing.T) {
 	}
 	if rec.count() != 0 {
 		t.Errorf("server saw %d requests", rec.count())
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestAnswerAsContextEndsDecidesTheOutcome: when the context ends just as
+// the answer arrives, the answer still says whether a POST was processed. A
+// 2xx created the instance, so the caller must look for it (ErrAmbiguous); a
+// 429 did not.
+func TestAnswerAsContextEndsDecidesTheOutcome(t *testing.T) {
+	for _, tt := range []struct {
+		status    int
+		ambiguous bool
+	}{{200, true}, {201, true}, {503, true}, {429, false}, {400, false}} {
+		t.Run(strconv.Itoa(tt.status), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var sent atomic.Int32
+			answer := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				if r.Body != nil {
+					_, _ = io.Copy(io.Discard, r.Body)
+				}
+				sent.Add(1)
+				cancel()
+				return &http.Response{
+					StatusCode: tt.status, Header: http.Header{}, Request: r,
+					Body: io.NopCloser(strings.NewReader(`{"id":5,"name":"x"}`)),
+				}, nil
+			})
+			c := newTestClient(t, "http://127.0.0.1:1", func(c *Config) { c.HTTPClient = &http.Client{Transport: answer} })
+			_, err := c.CreateInstance(ctx, CreateInstanceRequest{Name: "x"})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("error = %v, want context.Canceled", err)
+			}
+			if got := errors.Is(err, ErrAmbiguous); got != tt.ambiguous {
+				t.Errorf("ambiguous = %v, want %v: %v", got, tt.ambiguous, err)
+			}
+			if sent.Load() != 1 {
+				t.Errorf("POST sent %d times, want once", sent.Load())
+			}
+
+			// A GET is never ambiguous.
+			sent.Store(0)
+			ctx, cancel = context.WithCancel(context.Background())
+			defer cancel()
+			if _, err := c.GetInstance(ctx, 5); err == nil || errors.Is(err, ErrAmbiguous) {
+				t.Errorf("GET error = %v, want a non-ambiguous error", err)
+			}
+		})
 	}
 }

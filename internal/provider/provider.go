@@ -2,15 +2,11 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
-	"strings"
 	"time"
 
-	"github.com/hashicorp/go-cleanhttp"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -32,8 +28,6 @@ const (
 	EnvUserSecret         = "OPENCON_USER_SECRET"
 	EnvOrganizationSecret = "OPENCON_ORGANIZATION_SECRET"
 )
-
-const defaultRequestTimeout = 60 * time.Second
 
 var (
 	_ provider.Provider                       = (*openconProvider)(nil)
@@ -76,12 +70,12 @@ func (p *openconProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				Sensitive:           true,
 			},
 			"request_timeout": schema.StringAttribute{
-				MarkdownDescription: "How long one HTTP request may take, as a Go duration such as `30s` or `2m`, retries not included. Defaults to `60s`.",
+				MarkdownDescription: fmt.Sprintf("How long one HTTP request may take, as a Go duration such as `30s` or `2m`, retries not included. Defaults to `%ds`.", opencon.DefaultRequestTimeout/time.Second),
 				Optional:            true,
 				Validators:          []validator.String{durationValidator{}},
 			},
 			"max_retries": schema.Int64Attribute{
-				MarkdownDescription: "How many times a request is retried on transport errors and on 429, 502, 503 and 504 answers (honouring `Retry-After`). Defaults to 4; 0 turns retries off.",
+				MarkdownDescription: fmt.Sprintf("How many times a request is retried on transport errors and on 429, 502, 503 and 504 answers (honouring `Retry-After`). Defaults to %d; 0 turns retries off.", opencon.DefaultMaxRetries),
 				Optional:            true,
 				Validators:          []validator.Int64{int64validator.Between(0, 20)},
 			},
@@ -140,33 +134,29 @@ func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err := checkBaseURL(baseURL); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("base_url"), "Invalid base_url", err.Error())
-		return
-	}
 
-	timeout := defaultRequestTimeout
-	if !cfg.RequestTimeout.IsNull() {
-		timeout, _ = time.ParseDuration(cfg.RequestTimeout.ValueString())
-	}
-	maxRetries := 0
-	if !cfg.MaxRetries.IsNull() {
-		maxRetries = int(cfg.MaxRetries.ValueInt64())
-		if maxRetries == 0 {
-			maxRetries = -1
-		}
-	}
-
-	client, err := opencon.NewClient(opencon.Config{
+	// Unset settings stay zero: the client owns their defaults.
+	clientCfg := opencon.Config{
 		BaseURL:            baseURL,
 		UserSecret:         userSecret,
 		OrganizationSecret: orgSecret,
-		HTTPClient:         newHTTPClient(timeout),
-		UserAgent:          opencon.UserAgentString(p.version, req.TerraformVersion),
-		MaxRetries:         maxRetries,
-		Logger:             clientLogger(userSecret, orgSecret),
-	})
-	if err != nil {
+		UserAgent:          userAgent(p.version, req.TerraformVersion),
+		Logger:             tflogLogger{secrets: []string{userSecret, orgSecret}},
+	}
+	if !cfg.RequestTimeout.IsNull() {
+		// The validator has accepted it as a positive duration.
+		clientCfg.RequestTimeout, _ = time.ParseDuration(cfg.RequestTimeout.ValueString())
+	}
+	if !cfg.MaxRetries.IsNull() {
+		clientCfg.MaxRetries = new(int(cfg.MaxRetries.ValueInt64()))
+	}
+	client, err := opencon.NewClient(clientCfg)
+	var badURL *opencon.BaseURLError
+	switch {
+	case errors.As(err, &badURL):
+		resp.Diagnostics.AddAttributeError(path.Root("base_url"), "Invalid base_url", badURL.Reason)
+		return
+	case err != nil:
 		resp.Diagnostics.AddError("Cannot create the Open Connectors client", err.Error())
 		return
 	}
@@ -183,43 +173,29 @@ func settingOrEnv(v types.String, env string) string {
 	return os.Getenv(env)
 }
 
-// checkBaseURL refuses anything but https, except plain http to a loopback host,
-// so that secrets never cross a network in clear.
-func checkBaseURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute URL such as https://api.openconnectors.us2.ext.hana.ondemand.com/elements/api-v2", raw)
+// userAgent is "terraform-provider-opencon/<version> Terraform/<version>".
+func userAgent(providerVersion, terraformVersion string) string {
+	if providerVersion == "" {
+		providerVersion = "dev"
 	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if isLoopback(u.Hostname()) {
-			return nil
-		}
-		return fmt.Errorf("%q uses http:// to a host that is not loopback; the secrets would travel in clear. Use https://", raw)
-	default:
-		return fmt.Errorf("%q must start with https:// (or http:// for a loopback host)", raw)
+	if terraformVersion == "" {
+		terraformVersion = "unknown"
 	}
+	return opencon.DefaultUserAgent + "/" + providerVersion + " Terraform/" + terraformVersion
 }
 
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+// tflogLogger routes the client's request log through tflog at debug level,
+// and tells the client when nobody listens, so that it redacts nothing in
+// vain. The client already redacts; masking the secrets here as well keeps
+// them out even of a log line a future change forgets to redact.
+type tflogLogger struct{ secrets []string }
 
-// clientLogger routes the client's request log through tflog. The client already
-// redacts; masking the secrets here as well keeps them out even of a log line
-// a future change forgets to redact.
-func clientLogger(secrets ...string) func(ctx context.Context, msg string, fields map[string]any) {
-	return func(ctx context.Context, msg string, fields map[string]any) {
-		ctx = tflog.MaskMessageStrings(ctx, secrets...)
-		ctx = tflog.MaskAllFieldValuesStrings(ctx, secrets...)
-		tflog.Debug(ctx, msg, fields)
-	}
+func (tflogLogger) Enabled(ctx context.Context) bool { return tflog.IsDebug(ctx) }
+
+func (l tflogLogger) Log(ctx context.Context, msg string, fields map[string]any) {
+	ctx = tflog.MaskMessageStrings(ctx, l.secrets...)
+	ctx = tflog.MaskAllFieldValuesStrings(ctx, l.secrets...)
+	tflog.Debug(ctx, msg, fields)
 }
 
 func (p *openconProvider) Resources(_ context.Context) []func() resource.Resource {
@@ -255,10 +231,4 @@ func clientFrom(data any, diags *diag.Diagnostics) *opencon.Client {
 		return nil
 	}
 	return pd.client
-}
-
-func newHTTPClient(timeout time.Duration) *http.Client {
-	c := cleanhttp.DefaultPooledClient()
-	c.Timeout = timeout
-	return c
 }

@@ -1,38 +1,97 @@
 package provider
 
 import (
+	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 )
 
-func TestCheckBaseURL(t *testing.T) {
+// TestConfigureBaseURL: every refusal of the client's base URL rule
+// (TestNewClientBaseURLRule has them all) reaches the user as an error on
+// base_url.
+func TestConfigureBaseURL(t *testing.T) {
+	t.Setenv(EnvBaseURL, "")
 	cases := []struct {
 		url     string
 		wantErr string
 	}{
-		{"https://api.openconnectors.us2.ext.hana.ondemand.com/elements/api-v2", ""},
 		{"https://api.openconnectors.us2.ext.hana.ondemand.com", ""},
-		{"http://127.0.0.1:8787/elements/api-v2", ""},
 		{"http://localhost:8787", ""},
-		{"http://[::1]:8787", ""},
 		{"http://api.cloud-elements.com/elements/api-v2", "not loopback"},
-		{"ftp://example.com", "must start with https://"},
 		{"api.cloud-elements.com", "not an absolute URL"},
-		{"", "not an absolute URL"},
+		{"https://example.com/elements/api-v2?x=1", "must not have a query"},
+		{"", `Set "base_url"`},
 	}
 	for _, c := range cases {
-		err := checkBaseURL(c.url)
+		resp := configure(t, map[string]tftypes.Value{
+			"base_url":            tftypes.NewValue(tftypes.String, c.url),
+			"user_secret":         tftypes.NewValue(tftypes.String, testUserSecret),
+			"organization_secret": tftypes.NewValue(tftypes.String, testOrganizationSecret),
+		})
+		diags := resp.Diagnostics
 		switch {
-		case c.wantErr == "" && err != nil:
-			t.Errorf("checkBaseURL(%q) = %v, want nil", c.url, err)
-		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
-			t.Errorf("checkBaseURL(%q) = %v, want an error containing %q", c.url, err, c.wantErr)
+		case c.wantErr == "" && diags.HasError():
+			t.Errorf("base_url %q: %v, want no error", c.url, diags)
+		case c.wantErr == "" && resp.ResourceData == nil:
+			t.Errorf("base_url %q: no client configured", c.url)
+		case c.wantErr != "":
+			if len(diags) != 1 || diags[0].Severity() != diag.SeverityError {
+				t.Errorf("base_url %q: %v, want one error", c.url, diags)
+				continue
+			}
+			d, ok := diags[0].(diag.DiagnosticWithPath)
+			if !ok || !d.Path().Equal(path.Root("base_url")) || !strings.Contains(d.Detail(), c.wantErr) {
+				t.Errorf("base_url %q: %v, want an error on base_url containing %q", c.url, diags[0], c.wantErr)
+			}
 		}
 	}
+}
+
+func TestUserAgent(t *testing.T) {
+	for _, c := range []struct{ provider, terraform, want string }{
+		{"1.2.3", "1.9.0", "terraform-provider-opencon/1.2.3 Terraform/1.9.0"},
+		{"", "", "terraform-provider-opencon/dev Terraform/unknown"},
+	} {
+		if got := userAgent(c.provider, c.terraform); got != c.want {
+			t.Errorf("userAgent(%q, %q) = %q, want %q", c.provider, c.terraform, got, c.want)
+		}
+	}
+}
+
+// configure runs the provider's Configure with the given attributes, the
+// others null.
+func configure(t *testing.T, attrs map[string]tftypes.Value) *provider.ConfigureResponse {
+	t.Helper()
+	ctx := context.Background()
+	p := New("test")()
+	var sch provider.SchemaResponse
+	p.Schema(ctx, provider.SchemaRequest{}, &sch)
+	typ := sch.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	vals := map[string]tftypes.Value{}
+	for name, at := range typ.AttributeTypes {
+		vals[name] = tftypes.NewValue(at, nil)
+	}
+	for name, v := range attrs {
+		vals[name] = v
+	}
+	var resp provider.ConfigureResponse
+	p.Configure(ctx, provider.ConfigureRequest{
+		TerraformVersion: "1.5.7",
+		Config:           tfsdk.Config{Schema: sch.Schema, Raw: tftypes.NewValue(typ, vals)},
+	}, &resp)
+	return &resp
 }
 
 // netsuiteResource needs no OAuth code, so provider tests can create it freely.
@@ -142,4 +201,64 @@ provider "opencon" {
 			},
 		}},
 	})
+}
+
+// TestConfigureRetriesAndTimeout: max_retries 0 turns retries off, unset
+// leaves the client's default of 4; request_timeout bounds one attempt.
+func TestConfigureRetriesAndTimeout(t *testing.T) {
+	var requests atomic.Int32
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		if r.URL.Path == "/elements/api-v2/instances/2" {
+			select {
+			case <-r.Context().Done():
+			case <-hang:
+			}
+			return
+		}
+		w.Header().Set("Retry-After", "0")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(hang) })
+
+	for _, c := range []struct {
+		name     string
+		attrs    map[string]tftypes.Value
+		id       int64
+		requests int32
+		wantErr  string
+	}{
+		{"retries unset", nil, 1, 5, "503"},
+		{"no retries", map[string]tftypes.Value{"max_retries": tftypes.NewValue(tftypes.Number, 0)}, 1, 1, "503"},
+		{"two retries", map[string]tftypes.Value{"max_retries": tftypes.NewValue(tftypes.Number, 2)}, 1, 3, "503"},
+		{"timeout", map[string]tftypes.Value{
+			"max_retries":     tftypes.NewValue(tftypes.Number, 0),
+			"request_timeout": tftypes.NewValue(tftypes.String, "50ms"),
+		}, 2, 1, "Timeout"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			attrs := map[string]tftypes.Value{
+				"base_url":            tftypes.NewValue(tftypes.String, srv.URL),
+				"user_secret":         tftypes.NewValue(tftypes.String, testUserSecret),
+				"organization_secret": tftypes.NewValue(tftypes.String, testOrganizationSecret),
+			}
+			for k, v := range c.attrs {
+				attrs[k] = v
+			}
+			resp := configure(t, attrs)
+			if resp.Diagnostics.HasError() {
+				t.Fatal(resp.Diagnostics)
+			}
+			requests.Store(0)
+			_, err := resp.ResourceData.(*providerData).client.GetInstance(context.Background(), c.id)
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("GetInstance = %v, want an error containing %q", err, c.wantErr)
+			}
+			if got := requests.Load(); got != c.requests {
+				t.Errorf("server saw %d requests, want %d", got, c.requests)
+			}
+		})
+	}
 }

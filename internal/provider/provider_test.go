@@ -61,7 +61,7 @@ func newTestEnvWith(t *testing.T, opts emulator.Options) *testEnv {
 		BaseURL:            baseURL,
 		UserSecret:         testUserSecret,
 		OrganizationSecret: testOrganizationSecret,
-		MaxRetries:         -1,
+		MaxRetries:         new(0),
 	})
 	if err != nil {
 		t.Fatal(err)
