@@ -87,16 +87,6 @@ func secret(plain types.String, writeOnly string) (string, bool) {
 	return plain.ValueString(), true
 }
 
-// pollingResources decodes the polling_resource blocks.
-func (m *instanceModel) pollingResources(ctx context.Context) ([]pollingResourceModel, diag.Diagnostics) {
-	var out []pollingResourceModel
-	if m.PollingResources.IsNull() || m.PollingResources.IsUnknown() {
-		return nil, nil
-	}
-	diags := m.PollingResources.ElementsAs(ctx, &out, false)
-	return out, diags
-}
-
 func stringMap(ctx context.Context, m types.Map) (map[string]string, diag.Diagnostics) {
 	if m.IsNull() || m.IsUnknown() {
 		return map[string]string{}, nil
@@ -134,7 +124,7 @@ func (m *instanceModel) desiredConfiguration(ctx context.Context, wo writeOnlyIn
 	if !m.EventPollerRefreshInterval.IsNull() && !m.EventPollerRefreshInterval.IsUnknown() {
 		out[opencon.KeyEventPollerRefreshInterval] = strconv.FormatInt(m.EventPollerRefreshInterval.ValueInt64(), 10)
 	}
-	polling, d := m.pollingResources(ctx)
+	polling, d := pollingBlocks(ctx, m.PollingResources)
 	diags.Append(d...)
 	if len(polling) > 0 {
 		out[opencon.KeyEventPollerConfiguration] = pollerConfigurationFromModels(polling)
@@ -162,16 +152,16 @@ func changedConfiguration(prior, planned map[string]any) map[string]any {
 	}
 	if _, had := prior[opencon.KeyEventPollerConfiguration]; had {
 		if _, has := planned[opencon.KeyEventPollerConfiguration]; !has {
-			out[opencon.KeyEventPollerConfiguration] = pollerConfiguration{}
+			out[opencon.KeyEventPollerConfiguration] = opencon.PollerConfiguration{}
 		}
 	}
 	return out
 }
 
 func sameConfigValue(a, b any) bool {
-	if pa, ok := a.(pollerConfiguration); ok {
-		pb, ok := b.(pollerConfiguration)
-		return ok && pa.sameMeaning(pb)
+	if pa, ok := a.(opencon.PollerConfiguration); ok {
+		pb, ok := b.(opencon.PollerConfiguration)
+		return ok && pa.SameMeaning(pb)
 	}
 	return a == b
 }
@@ -273,27 +263,23 @@ func optionalString(inst *opencon.Instance, key string) types.String {
 
 func (m *instanceModel) readPolling(ctx context.Context, inst *opencon.Instance, prior *instanceModel) diag.Diagnostics {
 	var diags diag.Diagnostics
-	server := pollerConfiguration{}
-	if raw, ok := inst.ConfigValue(opencon.KeyEventPollerConfiguration); ok && strings.TrimSpace(raw) != "" {
-		pc, err := parsePollerConfiguration(raw)
-		if err != nil {
-			diags.AddWarning("Unreadable poller configuration", err.Error())
-			if prior != nil {
-				m.PollingResources = prior.PollingResources
-			}
-			return diags
+	server, err := inst.PollerConfiguration()
+	if err != nil {
+		diags.AddWarning("Unreadable poller configuration", err.Error())
+		if prior != nil {
+			m.PollingResources = prior.PollingResources
 		}
-		server = pc
+		return diags
 	}
 	if prior != nil && !prior.PollingResources.IsNull() && !prior.PollingResources.IsUnknown() {
-		priorModels, d := prior.pollingResources(ctx)
+		priorModels, d := pollingBlocks(ctx, prior.PollingResources)
 		diags.Append(d...)
-		if pollerConfigurationFromModels(priorModels).sameMeaning(server) {
+		if pollerConfigurationFromModels(priorModels).SameMeaning(server) {
 			m.PollingResources = prior.PollingResources
 			return diags
 		}
 	}
-	v, d := types.SetValueFrom(ctx, pollingResourceObjectType, server.models())
+	v, d := types.SetValueFrom(ctx, pollingResourceObjectType, pollingResourceModels(server))
 	diags.Append(d...)
 	m.PollingResources = v
 	return diags

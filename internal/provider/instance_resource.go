@@ -262,48 +262,6 @@ func versionAttribute(of string) schema.Int64Attribute {
 	}
 }
 
-func pollingResourceBlock() schema.SetNestedBlock {
-	optionalString := func(desc string) schema.StringAttribute {
-		return schema.StringAttribute{MarkdownDescription: desc, Optional: true}
-	}
-	return schema.SetNestedBlock{
-		MarkdownDescription: "One resource the platform polls, an entry of `event.poller.configuration`. The order of blocks does not matter.",
-		Validators:          []validator.Set{uniquePollingNames{}},
-		NestedObject: schema.NestedBlockObject{
-			Attributes: map[string]schema.Attribute{
-				"name": schema.StringAttribute{
-					MarkdownDescription: "The resource's key in `event.poller.configuration`, for example `changed-messages`; becomes the events' `objectType`.",
-					Required:            true,
-					Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
-				},
-				"url": schema.StringAttribute{
-					MarkdownDescription: "The hub URL to poll (`url`), for example `/hubs/general/changed-messages`; may hold date placeholders such as `${gmtDate:yyyy-MM-dd'T'HH:mm:ss'Z'}`, written `$${...}` in HCL so that Terraform leaves them alone.",
-					Required:            true,
-					Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
-				},
-				"id_field":                optionalString("The JSON path of the object's id (`idField`), for example `id`; may be empty."),
-				"filter_by_updated_date":  schema.BoolAttribute{MarkdownDescription: "`filterByUpdatedDate`; the platform's default is `true`.", Optional: true},
-				"page_size":               schema.Int64Attribute{MarkdownDescription: "`pageSize`: how many objects one poll reads.", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(1)}},
-				"poll_delay":              schema.Int64Attribute{MarkdownDescription: "`pollDelay`: seconds subtracted from the last poll date; the platform's default is 0.", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}},
-				"created_check_tolerance": schema.Int64Attribute{MarkdownDescription: "`createdCheckTolerance`: seconds within which an object's updated and created dates make it CREATED rather than UPDATED.", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}},
-			},
-			Blocks: map[string]schema.Block{
-				"dates": schema.SingleNestedBlock{
-					MarkdownDescription: "`datesConfiguration`: where the objects keep their dates and in which format (Java `SimpleDateFormat`) and time zone. Without it polling uses UTC.",
-					Attributes: map[string]schema.Attribute{
-						"updated_date_field":    optionalString("`updatedDateField`."),
-						"updated_date_format":   optionalString("`updatedDateFormat`, for example `yyyy-MM-dd'T'HH:mm:ss'Z'`."),
-						"updated_date_timezone": optionalString("`updatedDateTimezone`, for example `GMT` or `America/New_York`."),
-						"created_date_field":    optionalString("`createdDateField`."),
-						"created_date_format":   optionalString("`createdDateFormat`."),
-						"created_date_timezone": optionalString("`createdDateTimezone`."),
-					},
-				},
-			},
-		},
-	}
-}
-
 func (r *instanceResource) ConfigValidators(_ context.Context) []resource.ConfigValidator {
 	return []resource.ConfigValidator{eventsNeedCallback{}}
 }

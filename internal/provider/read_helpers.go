@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
-	datasourceschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -70,16 +69,11 @@ func instanceEventSettings(inst *opencon.Instance) (enabled types.Bool, callback
 // and an empty list, so that one odd instance does not fail the read.
 func instancePollingResources(ctx context.Context, inst *opencon.Instance) (types.List, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	pc := pollerConfiguration{}
-	if raw, ok := inst.ConfigValue(opencon.KeyEventPollerConfiguration); ok && strings.TrimSpace(raw) != "" {
-		parsed, err := parsePollerConfiguration(raw)
-		if err != nil {
-			diags.AddWarning("Unreadable poller configuration", err.Error())
-		} else {
-			pc = parsed
-		}
+	pc, err := inst.PollerConfiguration()
+	if err != nil {
+		diags.AddWarning("Unreadable poller configuration", err.Error())
 	}
-	list, d := types.ListValueFrom(ctx, pollingResourceObjectType, pc.models())
+	list, d := types.ListValueFrom(ctx, pollingResourceObjectType, pollingResourceModels(pc))
 	diags.Append(d...)
 	return list, diags
 }
@@ -113,41 +107,4 @@ func passwordKeys(entries []opencon.ElementConfigurationEntry) map[string]bool {
 // sortInstancesByID orders instances by id, for stable output.
 func sortInstancesByID(list []opencon.Instance) {
 	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
-}
-
-// pollingResourceAttribute is the computed data-source form of the
-// resource's polling_resource blocks: same fields, parsed from
-// event.poller.configuration.
-func pollingResourceAttribute() datasourceschema.ListNestedAttribute {
-	computedString := func(desc string) datasourceschema.StringAttribute {
-		return datasourceschema.StringAttribute{MarkdownDescription: desc, Computed: true}
-	}
-	return datasourceschema.ListNestedAttribute{
-		MarkdownDescription: "The resources the platform polls, parsed from `event.poller.configuration`, sorted by `name`. " +
-			"Same fields as the `polling_resource` blocks of the `opencon_instance` resource; a field the platform does not hold is null.",
-		Computed: true,
-		NestedObject: datasourceschema.NestedAttributeObject{
-			Attributes: map[string]datasourceschema.Attribute{
-				"name":                    computedString("The resource's key in `event.poller.configuration`, for example `changed-messages`."),
-				"url":                     computedString("The hub URL polled (`url`)."),
-				"id_field":                computedString("`idField`."),
-				"filter_by_updated_date":  datasourceschema.BoolAttribute{MarkdownDescription: "`filterByUpdatedDate`.", Computed: true},
-				"page_size":               datasourceschema.Int64Attribute{MarkdownDescription: "`pageSize`.", Computed: true},
-				"poll_delay":              datasourceschema.Int64Attribute{MarkdownDescription: "`pollDelay`.", Computed: true},
-				"created_check_tolerance": datasourceschema.Int64Attribute{MarkdownDescription: "`createdCheckTolerance`.", Computed: true},
-				"dates": datasourceschema.SingleNestedAttribute{
-					MarkdownDescription: "`datesConfiguration`; null when the resource has none.",
-					Computed:            true,
-					Attributes: map[string]datasourceschema.Attribute{
-						"updated_date_field":    computedString("`updatedDateField`."),
-						"updated_date_format":   computedString("`updatedDateFormat`."),
-						"updated_date_timezone": computedString("`updatedDateTimezone`."),
-						"created_date_field":    computedString("`createdDateField`."),
-						"created_date_format":   computedString("`createdDateFormat`."),
-						"created_date_timezone": computedString("`createdDateTimezone`."),
-					},
-				},
-			},
-		},
-	}
 }
