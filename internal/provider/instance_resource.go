@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -307,10 +305,6 @@ func reauthenticates(plan, state *instanceModel) bool {
 		versionBumped(plan.OAuthRefreshTokenWOVersion, state.OAuthRefreshTokenWOVersion)
 }
 
-func versionBumped(plan, state types.Int64) bool {
-	return !plan.IsNull() && !plan.Equal(state)
-}
-
 func (r *instanceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan instanceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -384,22 +378,19 @@ func (r *instanceResource) findCreatedInstance(ctx context.Context, plan instanc
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	name := sanitizeName(plan.Name.ValueString())
-	list, err := r.client.ListInstances(ctx, opencon.ListInstancesOptions{SearchText: name})
+	madeByTheRequest := func(it *opencon.Instance) bool {
+		if it.Name != name || (it.Element.Key != "" && it.Element.Key != plan.ElementKey.ValueString()) {
+			return false
+		}
+		created, err := time.Parse(time.RFC3339, it.CreatedDate)
+		return err == nil && !created.Before(started.Add(-createdClockSkew))
+	}
+	list, err := listInstances(ctx, r.client, opencon.ListInstancesOptions{SearchText: name}, madeByTheRequest, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w; looking for an instance it may have created failed too: %v", createErr, err)
 	}
-	var ids []int64
+	ids := make([]int64, 0, len(list))
 	for _, it := range list {
-		if it.Name != name {
-			continue
-		}
-		if it.Element.Key != "" && it.Element.Key != plan.ElementKey.ValueString() {
-			continue
-		}
-		created, err := time.Parse(time.RFC3339, it.CreatedDate)
-		if err != nil || created.Before(started.Add(-createdClockSkew)) {
-			continue
-		}
 		ids = append(ids, it.ID)
 	}
 	switch len(ids) {
@@ -462,7 +453,7 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 
 // elementDefaults reads the element's configuration defaults so that import
 // does not adopt them as managed keys.
-func (r *instanceResource) elementDefaults(ctx context.Context, elementKey string, diags interface{ AddWarning(string, string) }) map[string]*string {
+func (r *instanceResource) elementDefaults(ctx context.Context, elementKey string, diags *diag.Diagnostics) map[string]*string {
 	entries, err := r.client.ListElementConfiguration(ctx, elementKey)
 	if err != nil {
 		diags.AddWarning("Element defaults unavailable",
@@ -610,27 +601,9 @@ func (r *instanceResource) ImportState(ctx context.Context, req resource.ImportS
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImportKey, []byte("true"))...)
 }
 
-// instanceID is the numeric id of the instance in state.
-func (m *instanceModel) instanceID(diags *diag.Diagnostics) (int64, bool) {
-	id, err := parseInstanceID(m.ID.ValueString())
-	if err != nil {
-		diags.AddAttributeError(path.Root("id"), "Invalid instance id", err.Error())
-		return 0, false
-	}
-	return id, true
-}
-
 // withTimeout bounds ctx by an operation's timeout from the timeouts block.
 func withTimeout(ctx context.Context, get func(context.Context, time.Duration) (time.Duration, diag.Diagnostics), def time.Duration, diags *diag.Diagnostics) (context.Context, context.CancelFunc) {
 	timeout, d := get(ctx, def)
 	diags.Append(d...)
 	return context.WithTimeout(ctx, timeout)
-}
-
-func parseInstanceID(id string) (int64, error) {
-	n, err := strconv.ParseInt(strings.TrimSpace(id), 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("instance ids are positive whole numbers such as 12345, not %q", id)
-	}
-	return n, nil
 }

@@ -115,3 +115,27 @@ func storeWriteOnlyHashes(ctx context.Context, dst privateSetter, pairs []writeO
 	diags.Append(dst.SetKey(ctx, privateWriteOnlyHashesKey, raw)...)
 	return diags
 }
+
+// writeOnlyInputs are the values read from the configuration only (never from
+// plan or state), because they belong to write-only attributes.
+type writeOnlyInputs struct {
+	AuthorizationCode             string
+	OAuthRefreshToken             string
+	OAuthAPISecret                string
+	EventNotificationSignatureKey string
+}
+
+// secret returns the write-only value when it is set, else the plain attribute.
+func secret(plain types.String, writeOnly string) (string, bool) {
+	if writeOnly != "" {
+		return writeOnly, true
+	}
+	if plain.IsNull() || plain.IsUnknown() {
+		return "", false
+	}
+	return plain.ValueString(), true
+}
+
+func versionBumped(plan, state types.Int64) bool {
+	return !plan.IsNull() && !plan.Equal(state)
+}
