@@ -116,22 +116,23 @@ func (m *instanceModel) readInto(ctx context.Context, inst *opencon.Instance, pr
 	m.ExternalAuthentication = types.StringValue(inst.ExternalAuthentication)
 
 	// Values never returned in clear: keep what the user gave.
-	if prior != nil {
-		m.AuthorizationCode = prior.AuthorizationCode
-		m.AuthorizationCodeWOVersion = prior.AuthorizationCodeWOVersion
-		m.OAuthRefreshToken = prior.OAuthRefreshToken
-		m.OAuthRefreshTokenWOVersion = prior.OAuthRefreshTokenWOVersion
-		m.OAuthAPISecretWOVersion = prior.OAuthAPISecretWOVersion
-		m.EventNotificationSignatureKeyWOVersion = prior.EventNotificationSignatureKeyWOVersion
+	for _, a := range writeOnlyArgs {
+		plain, writeOnly, version := a.fields(m)
+		*writeOnly = types.StringNull()
+		*plain, *version = types.StringNull(), types.Int64Null()
+		if prior != nil {
+			priorPlain, _, priorVersion := a.fields(prior)
+			*plain, *version = *priorPlain, *priorVersion
+		}
+		if a.readBack {
+			*plain = readSecretOrClear(inst, a.key, *plain)
+		}
 	}
-	m.AuthorizationCodeWO = types.StringNull()
-	m.OAuthRefreshTokenWO = types.StringNull()
-	m.OAuthAPISecretWO = types.StringNull()
-	m.EventNotificationSignatureKeyWO = types.StringNull()
-
-	m.OAuthAPIKey = readSecretOrClear(inst, opencon.KeyOAuthAPIKey, priorString(prior, func(p *instanceModel) types.String { return p.OAuthAPIKey }))
-	m.OAuthAPISecret = readSecretOrClear(inst, opencon.KeyOAuthAPISecret, priorString(prior, func(p *instanceModel) types.String { return p.OAuthAPISecret }))
-	m.EventNotificationSignatureKey = readSecretOrClear(inst, opencon.KeyEventNotificationSignatureKey, priorString(prior, func(p *instanceModel) types.String { return p.EventNotificationSignatureKey }))
+	priorAPIKey := types.StringNull()
+	if prior != nil {
+		priorAPIKey = prior.OAuthAPIKey
+	}
+	m.OAuthAPIKey = readSecretOrClear(inst, opencon.KeyOAuthAPIKey, priorAPIKey)
 	m.OAuthCallbackURL = optionalString(inst, opencon.KeyOAuthCallbackURL)
 	var d diag.Diagnostics
 	m.EventNotificationEnabled, m.EventNotificationCallbackURL, m.EventPollerRefreshInterval, d = instanceEventSettings(inst)
@@ -147,13 +148,6 @@ func elementID(inst *opencon.Instance) int64 {
 		return inst.Element.ID
 	}
 	return inst.ElementID
-}
-
-func priorString(prior *instanceModel, get func(*instanceModel) types.String) types.String {
-	if prior == nil {
-		return types.StringNull()
-	}
-	return get(prior)
 }
 
 // readSecretOrClear keeps the prior value of a key the API masks, takes a

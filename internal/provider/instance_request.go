@@ -14,7 +14,7 @@ import (
 
 // desiredConfiguration is every configuration key the plan manages, in the
 // form the API accepts. wo carries the write-only values from the config.
-func (m *instanceModel) desiredConfiguration(ctx context.Context, wo writeOnlyInputs) (map[string]any, diag.Diagnostics) {
+func (m *instanceModel) desiredConfiguration(ctx context.Context, wo writeOnlyValues) (map[string]any, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	out := map[string]any{}
 	setString := func(key string, v types.String) {
@@ -23,22 +23,18 @@ func (m *instanceModel) desiredConfiguration(ctx context.Context, wo writeOnlyIn
 		}
 	}
 	setString(opencon.KeyOAuthAPIKey, m.OAuthAPIKey)
-	if v, ok := secret(m.OAuthAPISecret, wo.OAuthAPISecret); ok {
-		out[opencon.KeyOAuthAPISecret] = v
-	}
 	setString(opencon.KeyOAuthCallbackURL, m.OAuthCallbackURL)
-	if v, ok := secret(m.OAuthRefreshToken, wo.OAuthRefreshToken); ok {
-		out[opencon.KeyOAuthUserRefreshToken] = v
-	}
 	if !m.EventNotificationEnabled.IsNull() && !m.EventNotificationEnabled.IsUnknown() {
 		out[opencon.KeyEventNotificationEnabled] = m.EventNotificationEnabled.ValueBool()
 	}
 	setString(opencon.KeyEventNotificationCallbackURL, m.EventNotificationCallbackURL)
-	if v, ok := secret(m.EventNotificationSignatureKey, wo.EventNotificationSignatureKey); ok {
-		out[opencon.KeyEventNotificationSignatureKey] = v
-	}
 	if !m.EventPollerRefreshInterval.IsNull() && !m.EventPollerRefreshInterval.IsUnknown() {
 		out[opencon.KeyEventPollerRefreshInterval] = strconv.FormatInt(m.EventPollerRefreshInterval.ValueInt64(), 10)
+	}
+	for _, a := range writeOnlyArgs {
+		if v, ok := a.value(m, wo); ok && a.key != "" {
+			out[a.key] = v
+		}
 	}
 	polling, d := pollingBlocks(ctx, m.PollingResources)
 	diags.Append(d...)

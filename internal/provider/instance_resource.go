@@ -71,192 +71,147 @@ func (r *instanceResource) Configure(_ context.Context, req resource.ConfigureRe
 
 func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	keepState := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	attributes := map[string]schema.Attribute{
+		"id": schema.StringAttribute{
+			MarkdownDescription: "The instance id (`id`).",
+			Computed:            true,
+			PlanModifiers:       keepState,
+		},
+		"element_key": schema.StringAttribute{
+			MarkdownDescription: "The element (connector) key, `element.key`, for example `gmail`. Changing it replaces the instance.",
+			Required:            true,
+			Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+			PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+		},
+		"name": schema.StringAttribute{
+			MarkdownDescription: "The instance name, `name`. The platform strips HTML tags from it; a name that differs only by such tags is not a change.",
+			Required:            true,
+			Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+		},
+		"tags": schema.SetAttribute{
+			MarkdownDescription: "Tags, `tags`. Replaced as a whole on update. When omitted the platform tags the instance with its name.",
+			ElementType:         types.StringType,
+			Optional:            true,
+			Computed:            true,
+			Validators:          []validator.Set{setvalidator.ValueStringsAre(sanitizedByPlatform{})},
+			PlanModifiers:       []planmodifier.Set{setplanmodifier.UseStateForUnknown()},
+		},
+		"authorization_code": schema.StringAttribute{
+			MarkdownDescription: "A one-time OAuth authorization grant code, `providerData.code`, exchanged by the platform on create. " +
+				"A new value later re-authenticates the existing instance in place. Never returned by the API.",
+			Optional:   true,
+			Sensitive:  true,
+			Validators: authorizationCodeArg.plainValidators(),
+		},
+		"oauth_refresh_token": schema.StringAttribute{
+			MarkdownDescription: "An existing OAuth refresh token, `oauth.user.refresh_token`: creates the instance with `externalAuthentication: \"initial\"`, " +
+				"without an interactive code. The non-interactive path for CI. Never returned by the API.",
+			Optional:   true,
+			Sensitive:  true,
+			Validators: refreshTokenArg.plainValidators(),
+		},
+		"oauth_api_key": schema.StringAttribute{
+			MarkdownDescription: "The OAuth client id of your app at the vendor, `oauth.api.key`. The API returns it masked, so it is never read back.",
+			Optional:            true,
+			Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+		},
+		"oauth_api_secret": schema.StringAttribute{
+			MarkdownDescription: "The OAuth client secret, `oauth.api.secret`. Never returned by the API.",
+			Optional:            true,
+			Sensitive:           true,
+			Validators:          apiSecretArg.plainValidators(),
+		},
+		"oauth_callback_url": schema.StringAttribute{
+			MarkdownDescription: "The redirect URI registered with the vendor, `oauth.callback.url`.",
+			Optional:            true,
+			Computed:            true,
+			Validators:          []validator.String{httpURL()},
+			PlanModifiers:       keepState,
+		},
+		"event_notification_enabled": schema.BoolAttribute{
+			MarkdownDescription: "Whether events are sent, `event.notification.enabled`. Defaults to `false`. Needs `event_notification_callback_url`.",
+			Optional:            true,
+			Computed:            true,
+			Default:             booldefault.StaticBool(false),
+		},
+		"event_notification_callback_url": schema.StringAttribute{
+			MarkdownDescription: "Where the platform POSTs events, `event.notification.callback.url`; an `http` or `https` URL.",
+			Optional:            true,
+			Computed:            true,
+			Validators:          []validator.String{httpURL()},
+			PlanModifiers:       keepState,
+		},
+		"event_notification_signature_key": schema.StringAttribute{
+			MarkdownDescription: "The key of the `Elements-Webhook-Signature` HMAC-SHA256 over each event body, `event.notification.signature.key`. Never returned by the API.",
+			Optional:            true,
+			Sensitive:           true,
+			Validators:          signatureKeyArg.plainValidators(),
+		},
+		"event_poller_refresh_interval": schema.Int64Attribute{
+			MarkdownDescription: "How often, in whole minutes, the platform polls the `polling_resource`s, `event.poller.refresh_interval`. At least 1. The element's default (15 for Gmail) applies when omitted.",
+			Optional:            true,
+			Computed:            true,
+			Validators:          []validator.Int64{int64validator.AtLeast(1)},
+			PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+		},
+		"configuration": schema.MapAttribute{
+			MarkdownDescription: "Any other element-specific configuration key, as strings (for example `\"netsuite.sandbox\" = \"false\"`). " +
+				"Keys owned by a typed argument are refused. Removing a key stops managing it; the platform keeps its value.",
+			ElementType: types.StringType,
+			Optional:    true,
+			Validators:  []validator.Map{mapvalidator.SizeAtLeast(1), configurationKeys{}},
+		},
+		"sensitive_configuration": schema.MapAttribute{
+			MarkdownDescription: "Like `configuration`, for secret keys such as `user.password`: hidden in plan output and kept from state on read because the API masks them.",
+			ElementType:         types.StringType,
+			Optional:            true,
+			Sensitive:           true,
+			Validators:          []validator.Map{mapvalidator.SizeAtLeast(1), configurationKeys{}},
+		},
+		"enabled": schema.BoolAttribute{
+			MarkdownDescription: "Whether the instance is enabled, driven through `PUT`/`DELETE /instances/{id}/enabled`. Defaults to `true`.",
+			Optional:            true,
+			Computed:            true,
+			Default:             booldefault.StaticBool(true),
+		},
+		"token": schema.StringAttribute{
+			MarkdownDescription: "The instance token (`token`), sent as `Element <token>` in the `Authorization` header of hub calls.",
+			Computed:            true,
+			Sensitive:           true,
+			PlanModifiers:       keepState,
+		},
+		"valid": schema.BoolAttribute{
+			MarkdownDescription: "Whether the platform considers the instance's authentication valid (`valid`).",
+			Computed:            true,
+			PlanModifiers:       []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
+		},
+		"created_date": schema.StringAttribute{
+			MarkdownDescription: "When the instance was created (`createdDate`), ISO-8601 UTC.",
+			Computed:            true,
+			PlanModifiers:       keepState,
+		},
+		"element_id": schema.Int64Attribute{
+			MarkdownDescription: "The numeric id of the element (`element.id`).",
+			Computed:            true,
+			PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+		},
+		"external_authentication": schema.StringAttribute{
+			MarkdownDescription: "`initial` when created from `oauth_refresh_token`, else `none` (`externalAuthentication`).",
+			Computed:            true,
+			PlanModifiers:       keepState,
+		},
+	}
+	for _, a := range writeOnlyArgs {
+		a.addSchema(attributes)
+	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A connector instance (`/instances`): one authenticated connection to one vendor account, for any element, " +
 			"with polling events configured through `polling_resource` blocks.",
-		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "The instance id (`id`).",
-				Computed:            true,
-				PlanModifiers:       keepState,
-			},
-			"element_key": schema.StringAttribute{
-				MarkdownDescription: "The element (connector) key, `element.key`, for example `gmail`. Changing it replaces the instance.",
-				Required:            true,
-				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
-			"name": schema.StringAttribute{
-				MarkdownDescription: "The instance name, `name`. The platform strips HTML tags from it; a name that differs only by such tags is not a change.",
-				Required:            true,
-				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
-			},
-			"tags": schema.SetAttribute{
-				MarkdownDescription: "Tags, `tags`. Replaced as a whole on update. When omitted the platform tags the instance with its name.",
-				ElementType:         types.StringType,
-				Optional:            true,
-				Computed:            true,
-				Validators:          []validator.Set{setvalidator.ValueStringsAre(sanitizedByPlatform{})},
-				PlanModifiers:       []planmodifier.Set{setplanmodifier.UseStateForUnknown()},
-			},
-			"authorization_code": schema.StringAttribute{
-				MarkdownDescription: "A one-time OAuth authorization grant code, `providerData.code`, exchanged by the platform on create. " +
-					"A new value later re-authenticates the existing instance in place. Never returned by the API.",
-				Optional:  true,
-				Sensitive: true,
-				Validators: []validator.String{
-					stringvalidator.LengthAtLeast(1),
-					stringvalidator.ConflictsWith(path.MatchRoot("oauth_refresh_token"), path.MatchRoot("oauth_refresh_token_wo"), path.MatchRoot("authorization_code_wo")),
-				},
-			},
-			"authorization_code_wo":         writeOnlyTwin("authorization_code", path.MatchRoot("oauth_refresh_token"), path.MatchRoot("oauth_refresh_token_wo")),
-			"authorization_code_wo_version": versionAttribute("authorization_code_wo"),
-			"oauth_refresh_token": schema.StringAttribute{
-				MarkdownDescription: "An existing OAuth refresh token, `oauth.user.refresh_token`: creates the instance with `externalAuthentication: \"initial\"`, " +
-					"without an interactive code. The non-interactive path for CI. Never returned by the API.",
-				Optional:  true,
-				Sensitive: true,
-				Validators: []validator.String{
-					stringvalidator.LengthAtLeast(1),
-					stringvalidator.ConflictsWith(path.MatchRoot("oauth_refresh_token_wo")),
-				},
-			},
-			"oauth_refresh_token_wo":         writeOnlyTwin("oauth_refresh_token"),
-			"oauth_refresh_token_wo_version": versionAttribute("oauth_refresh_token_wo"),
-			"oauth_api_key": schema.StringAttribute{
-				MarkdownDescription: "The OAuth client id of your app at the vendor, `oauth.api.key`. The API returns it masked, so it is never read back.",
-				Optional:            true,
-				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
-			},
-			"oauth_api_secret": schema.StringAttribute{
-				MarkdownDescription: "The OAuth client secret, `oauth.api.secret`. Never returned by the API.",
-				Optional:            true,
-				Sensitive:           true,
-				Validators: []validator.String{
-					stringvalidator.LengthAtLeast(1),
-					stringvalidator.ConflictsWith(path.MatchRoot("oauth_api_secret_wo")),
-				},
-			},
-			"oauth_api_secret_wo":         writeOnlyTwin("oauth_api_secret"),
-			"oauth_api_secret_wo_version": versionAttribute("oauth_api_secret_wo"),
-			"oauth_callback_url": schema.StringAttribute{
-				MarkdownDescription: "The redirect URI registered with the vendor, `oauth.callback.url`.",
-				Optional:            true,
-				Computed:            true,
-				Validators:          []validator.String{httpURL()},
-				PlanModifiers:       keepState,
-			},
-			"event_notification_enabled": schema.BoolAttribute{
-				MarkdownDescription: "Whether events are sent, `event.notification.enabled`. Defaults to `false`. Needs `event_notification_callback_url`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             booldefault.StaticBool(false),
-			},
-			"event_notification_callback_url": schema.StringAttribute{
-				MarkdownDescription: "Where the platform POSTs events, `event.notification.callback.url`; an `http` or `https` URL.",
-				Optional:            true,
-				Computed:            true,
-				Validators:          []validator.String{httpURL()},
-				PlanModifiers:       keepState,
-			},
-			"event_notification_signature_key": schema.StringAttribute{
-				MarkdownDescription: "The key of the `Elements-Webhook-Signature` HMAC-SHA256 over each event body, `event.notification.signature.key`. Never returned by the API.",
-				Optional:            true,
-				Sensitive:           true,
-				Validators: []validator.String{
-					stringvalidator.LengthAtLeast(1),
-					stringvalidator.ConflictsWith(path.MatchRoot("event_notification_signature_key_wo")),
-				},
-			},
-			"event_notification_signature_key_wo":         writeOnlyTwin("event_notification_signature_key"),
-			"event_notification_signature_key_wo_version": versionAttribute("event_notification_signature_key_wo"),
-			"event_poller_refresh_interval": schema.Int64Attribute{
-				MarkdownDescription: "How often, in whole minutes, the platform polls the `polling_resource`s, `event.poller.refresh_interval`. At least 1. The element's default (15 for Gmail) applies when omitted.",
-				Optional:            true,
-				Computed:            true,
-				Validators:          []validator.Int64{int64validator.AtLeast(1)},
-				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
-			},
-			"configuration": schema.MapAttribute{
-				MarkdownDescription: "Any other element-specific configuration key, as strings (for example `\"netsuite.sandbox\" = \"false\"`). " +
-					"Keys owned by a typed argument are refused. Removing a key stops managing it; the platform keeps its value.",
-				ElementType: types.StringType,
-				Optional:    true,
-				Validators:  []validator.Map{mapvalidator.SizeAtLeast(1), configurationKeys{}},
-			},
-			"sensitive_configuration": schema.MapAttribute{
-				MarkdownDescription: "Like `configuration`, for secret keys such as `user.password`: hidden in plan output and kept from state on read because the API masks them.",
-				ElementType:         types.StringType,
-				Optional:            true,
-				Sensitive:           true,
-				Validators:          []validator.Map{mapvalidator.SizeAtLeast(1), configurationKeys{}},
-			},
-			"enabled": schema.BoolAttribute{
-				MarkdownDescription: "Whether the instance is enabled, driven through `PUT`/`DELETE /instances/{id}/enabled`. Defaults to `true`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             booldefault.StaticBool(true),
-			},
-			"token": schema.StringAttribute{
-				MarkdownDescription: "The instance token (`token`), sent as `Element <token>` in the `Authorization` header of hub calls.",
-				Computed:            true,
-				Sensitive:           true,
-				PlanModifiers:       keepState,
-			},
-			"valid": schema.BoolAttribute{
-				MarkdownDescription: "Whether the platform considers the instance's authentication valid (`valid`).",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
-			},
-			"created_date": schema.StringAttribute{
-				MarkdownDescription: "When the instance was created (`createdDate`), ISO-8601 UTC.",
-				Computed:            true,
-				PlanModifiers:       keepState,
-			},
-			"element_id": schema.Int64Attribute{
-				MarkdownDescription: "The numeric id of the element (`element.id`).",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
-			},
-			"external_authentication": schema.StringAttribute{
-				MarkdownDescription: "`initial` when created from `oauth_refresh_token`, else `none` (`externalAuthentication`).",
-				Computed:            true,
-				PlanModifiers:       keepState,
-			},
-		},
+		Attributes: attributes,
 		Blocks: map[string]schema.Block{
 			"polling_resource": pollingResourceBlock(),
 			"timeouts":         timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
 		},
-	}
-}
-
-// writeOnlyTwin is the write-only form of the sensitive argument plain,
-// sent when its `<plain>_wo_version` changes.
-func writeOnlyTwin(plain string, conflicts ...path.Expression) schema.StringAttribute {
-	version := plain + "_wo_version"
-	validators := []validator.String{
-		stringvalidator.LengthAtLeast(1),
-		stringvalidator.AlsoRequires(path.MatchRoot(version)),
-	}
-	if len(conflicts) > 0 {
-		validators = append(validators, stringvalidator.ConflictsWith(conflicts...))
-	}
-	return schema.StringAttribute{
-		MarkdownDescription: fmt.Sprintf("Write-only twin of `%s`. Write-only: never stored in plan or state (Terraform 1.11+, OpenTofu 1.11+). "+
-			"Sent on create and whenever `%s` changes.", plain, version),
-		Optional:   true,
-		Sensitive:  true,
-		WriteOnly:  true,
-		Validators: validators,
-	}
-}
-
-func versionAttribute(of string) schema.Int64Attribute {
-	return schema.Int64Attribute{
-		MarkdownDescription: fmt.Sprintf("Any number; change it to send a new `%s`.", of),
-		Optional:            true,
-		Validators:          []validator.Int64{int64validator.AlsoRequires(path.MatchRoot(of))},
 	}
 }
 
@@ -301,8 +256,7 @@ func reauthenticates(plan, state *instanceModel) bool {
 	codeChanged := !plan.AuthorizationCode.IsNull() && !plan.AuthorizationCode.Equal(state.AuthorizationCode)
 	refreshChanged := !plan.OAuthRefreshToken.IsNull() && !plan.OAuthRefreshToken.Equal(state.OAuthRefreshToken)
 	return codeChanged || refreshChanged ||
-		versionBumped(plan.AuthorizationCodeWOVersion, state.AuthorizationCodeWOVersion) ||
-		versionBumped(plan.OAuthRefreshTokenWOVersion, state.OAuthRefreshTokenWOVersion)
+		authorizationCodeArg.versionBumped(plan, state) || refreshTokenArg.versionBumped(plan, state)
 }
 
 func (r *instanceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -328,7 +282,7 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 		resp.Diagnostics.Append(plan.Tags.ElementsAs(ctx, &tags, false)...)
 		body.Tags = tags
 	}
-	if code, ok := secret(plan.AuthorizationCode, wo.AuthorizationCode); ok {
+	if code, ok := authorizationCodeArg.value(&plan, wo); ok {
 		body.ProviderData = map[string]string{"code": code}
 	}
 	if _, ok := configuration[opencon.KeyOAuthUserRefreshToken]; ok {
@@ -487,15 +441,10 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	}
 
 	pairs := writeOnlyPairs(&plan, &state, wo)
-	toSend := writeOnlyInputs{}
-	for _, p := range pairs {
-		if p.versionChanged {
-			p.assign(&toSend)
-		}
-	}
-	prior, diags := state.desiredConfiguration(ctx, writeOnlyInputs{})
+	sent := toSend(pairs)
+	prior, diags := state.desiredConfiguration(ctx, nil)
 	resp.Diagnostics.Append(diags...)
-	planned, diags := plan.desiredConfiguration(ctx, toSend)
+	planned, diags := plan.desiredConfiguration(ctx, sent)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -518,7 +467,7 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 		patch.Configuration = c
 		changed = true
 	}
-	if code, ok := secret(plan.AuthorizationCode, toSend.AuthorizationCode); ok && (toSend.AuthorizationCode != "" || !plan.AuthorizationCode.Equal(state.AuthorizationCode)) {
+	if code, ok := authorizationCodeArg.value(&plan, sent); ok && (sent[authorizationCodeArg.attribute()] != "" || !plan.AuthorizationCode.Equal(state.AuthorizationCode)) {
 		patch.ProviderData = map[string]string{"code": code}
 		changed = true
 	}
