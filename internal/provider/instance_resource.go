@@ -252,41 +252,17 @@ func (r *instanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	}
 }
 
-func reauthenticates(plan, state *instanceModel) bool {
-	codeChanged := !plan.AuthorizationCode.IsNull() && !plan.AuthorizationCode.Equal(state.AuthorizationCode)
-	refreshChanged := !plan.OAuthRefreshToken.IsNull() && !plan.OAuthRefreshToken.Equal(state.OAuthRefreshToken)
-	return codeChanged || refreshChanged ||
-		authorizationCodeArg.versionBumped(plan, state) || refreshTokenArg.versionBumped(plan, state)
-}
-
 func (r *instanceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan instanceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	wo, diags := writeOnlyFromConfig(ctx, req.Config)
 	resp.Diagnostics.Append(diags...)
-	configuration, diags := plan.desiredConfiguration(ctx, wo)
+	body, diags := createRequest(ctx, &plan, wo)
 	resp.Diagnostics.Append(diags...)
 	ctx, cancel := withTimeout(ctx, plan.Timeouts.Create, defaultCreateTimeout, &resp.Diagnostics)
 	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
-	}
-
-	body := opencon.CreateInstanceRequest{
-		Element:       &opencon.ElementRef{Key: plan.ElementKey.ValueString()},
-		Name:          plan.Name.ValueString(),
-		Configuration: configuration,
-	}
-	if !plan.Tags.IsNull() && !plan.Tags.IsUnknown() {
-		tags := []string{}
-		resp.Diagnostics.Append(plan.Tags.ElementsAs(ctx, &tags, false)...)
-		body.Tags = tags
-	}
-	if code, ok := authorizationCodeArg.value(&plan, wo); ok {
-		body.ProviderData = map[string]string{"code": code}
-	}
-	if _, ok := configuration[opencon.KeyOAuthUserRefreshToken]; ok {
-		body.ExternalAuthentication = opencon.ExternalAuthenticationInitial
 	}
 
 	started := time.Now()
@@ -434,47 +410,17 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	if !ok {
 		return
 	}
+	patch, send, diags := updateRequest(ctx, &plan, &state, wo)
+	resp.Diagnostics.Append(diags...)
 	ctx, cancel := withTimeout(ctx, plan.Timeouts.Update, defaultUpdateTimeout, &resp.Diagnostics)
 	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
 
-	pairs := writeOnlyPairs(&plan, &state, wo)
-	sent := toSend(pairs)
-	prior, diags := state.desiredConfiguration(ctx, nil)
-	resp.Diagnostics.Append(diags...)
-	planned, diags := plan.desiredConfiguration(ctx, sent)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-
-	patch := opencon.UpdateInstanceRequest{}
-	changed := false
-	if !plan.Name.Equal(state.Name) {
-		name := plan.Name.ValueString()
-		patch.Name = &name
-		changed = true
-	}
-	if !plan.Tags.IsUnknown() && !plan.Tags.Equal(state.Tags) {
-		tags := []string{}
-		resp.Diagnostics.Append(plan.Tags.ElementsAs(ctx, &tags, false)...)
-		patch.Tags = &tags
-		changed = true
-	}
-	if c := changedConfiguration(prior, planned); len(c) > 0 {
-		patch.Configuration = c
-		changed = true
-	}
-	if code, ok := authorizationCodeArg.value(&plan, sent); ok && (sent[authorizationCodeArg.attribute()] != "" || !plan.AuthorizationCode.Equal(state.AuthorizationCode)) {
-		patch.ProviderData = map[string]string{"code": code}
-		changed = true
-	}
-
 	var inst *opencon.Instance
 	var err error
-	if changed {
+	if send {
 		inst, err = r.client.UpdateInstance(ctx, id, patch)
 		if err != nil {
 			resp.Diagnostics.AddError("Cannot update the instance", err.Error())
@@ -505,7 +451,7 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	resp.Diagnostics.Append(next.readInto(ctx, inst, &plan, nil)...)
 	next.Timeouts = plan.Timeouts
 	resp.Diagnostics.Append(resp.State.Set(ctx, &next)...)
-	resp.Diagnostics.Append(storeWriteOnlyHashes(ctx, resp.Private, pairs, req.Private)...)
+	resp.Diagnostics.Append(storeWriteOnlyHashes(ctx, resp.Private, writeOnlyPairs(&plan, &state, wo), req.Private)...)
 }
 
 // saveAfterPartialUpdate records what the server holds after an update that

@@ -161,6 +161,14 @@ func (a writeOnlyArg) versionBumped(plan, state *instanceModel) bool {
 	return !planned.IsNull() && !planned.Equal(*current)
 }
 
+// changed reports whether an update sends a anew: the plain argument is
+// set to a new value, or the version is.
+func (a writeOnlyArg) changed(plan, state *instanceModel) bool {
+	planned, _, _ := a.fields(plan)
+	current, _, _ := a.fields(state)
+	return (!planned.IsNull() && !planned.Equal(*current)) || a.versionBumped(plan, state)
+}
+
 // writeOnlyValues are the twins' values by attribute. They come from the
 // configuration only: plan and state never hold them.
 type writeOnlyValues map[string]string
