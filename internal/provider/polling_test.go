@@ -1,7 +1,13 @@
 package provider
 
 import (
+	"context"
 	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/opencon/terraform-provider-opencon/internal/opencon"
 )
@@ -25,9 +31,28 @@ func TestPollerConfigurationRoundTripsThroughModels(t *testing.T) {
 	}
 }
 
-func TestSanitizeName(t *testing.T) {
+func TestUniquePollingNames(t *testing.T) {
 	t.Parallel()
-	if got := sanitizeName(`<a href="x">churros-xss</a>`); got != "churros-xss" {
-		t.Errorf("sanitizeName = %q", got)
+	named := func(name, url string) pollingResourceModel {
+		return pollingResourceModel{Name: types.StringValue(name), URL: types.StringValue(url)}
+	}
+	unknownName := named("", "/x")
+	unknownName.Name = types.StringUnknown()
+	cases := []struct {
+		name   string
+		blocks types.Set
+		want   string
+	}{
+		{"different names", pollingSet(t, named("a", "/a"), named("b", "/b")), ""},
+		{"one name twice", pollingSet(t, named("a", "/a"), named("a", "/b")), `Two polling_resource blocks are named "a"`},
+		{"a name not yet known", pollingSet(t, named("a", "/a"), unknownName), ""},
+		{"no blocks", types.SetNull(pollingResourceObjectType), ""},
+		{"blocks not yet known", types.SetUnknown(pollingResourceObjectType), ""},
+		{"a block not yet known", types.SetValueMust(pollingResourceObjectType, []attr.Value{types.ObjectUnknown(pollingResourceAttrTypes)}), ""},
+	}
+	for _, c := range cases {
+		var resp validator.SetResponse
+		uniquePollingNames{}.ValidateSet(context.Background(), validator.SetRequest{Path: path.Root("polling_resource"), ConfigValue: c.blocks}, &resp)
+		expectDiagnostics(t, c.name, resp.Diagnostics, c.want, false)
 	}
 }
