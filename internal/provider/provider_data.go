@@ -6,6 +6,10 @@ import (
 	"github.com/opencon/terraform-provider-opencon/internal/opencon"
 )
 
+// What Configure hands to the resources, data sources and ephemeral
+// resources, and how they check it. providerData and clientFrom belong here
+// too; they are still in provider.go.
+
 // clientReady reports whether a data source or ephemeral resource has a
 // client, and says why not when it is read before the provider's own
 // configuration is known.
