@@ -143,9 +143,8 @@ func (d *instanceDataSource) Read(ctx context.Context, req datasource.ReadReques
 
 	var id int64
 	if !cfg.ID.IsNull() {
-		n, err := parseInstanceID(cfg.ID.ValueString())
-		if err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("id"), "Invalid instance id", err.Error())
+		n, ok := instanceIDOf(cfg.ID, &resp.Diagnostics)
+		if !ok {
 			return
 		}
 		id = n
@@ -195,36 +194,19 @@ func findInstanceByName(ctx context.Context, client *opencon.Client, name, eleme
 			fmt.Sprintf("%q is empty once HTML tags are stripped, and the platform stores no such name.", name))
 		return 0, diags
 	}
-	list, err := client.ListInstances(ctx, opencon.ListInstancesOptions{SearchText: want})
+	named := func(it *opencon.Instance) bool { return it.Name == want }
+	// An abridged list item lacks the element: read it to learn it.
+	elementUnknown := func(it *opencon.Instance) bool { return elementKey != "" && it.Element.Key == "" }
+	list, err := listInstances(ctx, client, opencon.ListInstancesOptions{SearchText: want}, named, elementUnknown)
 	if err != nil {
 		diags.AddError("Cannot list instances", err.Error())
 		return 0, diags
 	}
-	sortInstancesByID(list)
 	var ids []int64
 	for _, it := range list {
-		if it.Name != want {
-			continue
+		if elementKey == "" || it.Element.Key == elementKey {
+			ids = append(ids, it.ID)
 		}
-		if elementKey != "" {
-			key := it.Element.Key
-			if key == "" {
-				// An abridged list item: read the instance to learn its element.
-				full, err := client.GetInstance(ctx, it.ID)
-				if errors.Is(err, opencon.ErrNotFound) {
-					continue
-				}
-				if err != nil {
-					diags.AddError("Cannot read the instance", fmt.Sprintf("Reading instance %d to learn its element failed: %s", it.ID, err))
-					return 0, diags
-				}
-				key = full.Element.Key
-			}
-			if key != elementKey {
-				continue
-			}
-		}
-		ids = append(ids, it.ID)
 	}
 
 	what := fmt.Sprintf("named %q", want)

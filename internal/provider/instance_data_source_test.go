@@ -78,6 +78,7 @@ func getInstance(t *testing.T, e *testEnv, id int64) *opencon.Instance {
 }
 
 func TestAccInstanceDataSource_lookups(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	gmail := createGmail(t, e, "Mailbox", "Docs", "prod")
 	erp := createNetsuite(t, e, "<b>ERP</b> main", "finance")
@@ -229,6 +230,7 @@ func noSecretsInConfiguration(addr string, inst *opencon.Instance) resource.Test
 }
 
 func TestAccInstanceDataSource_ambiguousAndMissing(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	first := createNetsuite(t, e, "shared name")
 	second := createGmail(t, e, "shared name")
@@ -277,6 +279,7 @@ func TestAccInstanceDataSource_ambiguousAndMissing(t *testing.T) {
 }
 
 func TestAccInstanceDataSource_validation(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	cases := []struct{ name, args, err string }{
 		{"neither id nor name", `element_key = "gmail"`, `(?s)Exactly one of these attributes must be configured: \[id,name\]`},
@@ -292,6 +295,7 @@ func TestAccInstanceDataSource_validation(t *testing.T) {
 }
 
 func TestAccInstanceDataSource_besideTheResource(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	cfg := e.providerConfig() + `
 resource "opencon_instance" "erp" {

@@ -96,14 +96,42 @@ func serverInstance(t *testing.T, e *testEnv, s *terraform.State, addr string) *
 	return inst
 }
 
+// documentedGmailExample is the reference's Gmail polling example as a user
+// writes it. gmailArgs builds the same resource for the tests that vary it.
+func documentedGmailExample(e *testEnv, code string) string {
+	return e.providerConfig() + fmt.Sprintf(`
+resource "opencon_instance" "gmail" {
+  element_key = "gmail"
+  name        = "API Instance with Polling"
+  tags        = ["Docs"]
+
+  authorization_code = %q
+  oauth_api_key      = %q
+  oauth_api_secret   = %q
+  oauth_callback_url = %q
+
+  event_notification_enabled      = true
+  event_notification_callback_url = %q
+  event_poller_refresh_interval   = 15
+
+  polling_resource {
+    name     = "changed-messages"
+    url      = "/hubs/general/changed-messages"
+    id_field = "id"
+  }
+}
+`, code, testGmailClientID, testGmailClientSecret, testGmailRedirectURI, testEventCallbackURL)
+}
+
 func TestAccInstance_documentedGmailExample(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	code := e.authorizationCode()
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config: instanceConfig(e, "gmail", gmailArgs(code), changedMessagesBlock),
+				Config: documentedGmailExample(e, code),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(gmailAddr, tfjsonpath.New("name"), knownvalue.StringExact("API Instance with Polling")),
 					statecheck.ExpectKnownValue(gmailAddr, tfjsonpath.New("tags"), knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("Docs")})),
@@ -146,7 +174,8 @@ func TestAccInstance_documentedGmailExample(t *testing.T) {
 				},
 			},
 			{
-				// A second plan of the same configuration is empty.
+				// A second plan is empty, also of the example as gmailArgs
+				// builds it: the variations start from this very resource.
 				Config:   instanceConfig(e, "gmail", gmailArgs(code), changedMessagesBlock),
 				PlanOnly: true,
 			},
@@ -158,6 +187,7 @@ func TestAccInstance_documentedGmailExample(t *testing.T) {
 }
 
 func TestAccInstance_pollingBlockOrderAndDefaults(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	code := e.authorizationCode()
 	twoBlocks := func(first, second string) string { return first + second }
@@ -197,6 +227,7 @@ func TestAccInstance_pollingBlockOrderAndDefaults(t *testing.T) {
 }
 
 func TestAccInstance_inPlaceUpdates(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	code := e.authorizationCode()
 	base := gmailArgs(code)
@@ -309,6 +340,7 @@ func expectEqual(what, got, want string) error {
 }
 
 func TestAccInstance_updateSendsOnlyWhatChanged(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	code := e.authorizationCode()
 	base := gmailArgs(code)
@@ -333,6 +365,7 @@ func TestAccInstance_updateSendsOnlyWhatChanged(t *testing.T) {
 }
 
 func TestAccInstance_replaceOnElementKey(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	gmail := instanceConfig(e, "x", with(gmailArgs(""), "authorization_code", "", "oauth_refresh_token", `"1//refresh"`), changedMessagesBlock)
 	netsuite := e.providerConfig() + `
@@ -387,6 +420,7 @@ resource "opencon_instance" "x" {
 }
 
 func TestAccInstance_disableAndEnable(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	code := e.authorizationCode()
 	base := gmailArgs(code)
@@ -408,6 +442,7 @@ func TestAccInstance_disableAndEnable(t *testing.T) {
 }
 
 func TestAccInstance_reauthenticateWithNewCode(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	first := e.authorizationCode()
 	second := e.authorizationCode()
@@ -441,6 +476,7 @@ func TestAccInstance_reauthenticateWithNewCode(t *testing.T) {
 }
 
 func TestAccInstance_driftDeletedOutOfBand(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	code := e.authorizationCode()
 	var firstID int64
@@ -477,6 +513,7 @@ func TestAccInstance_driftDeletedOutOfBand(t *testing.T) {
 }
 
 func TestAccInstance_driftManagedKeyChangedOutOfBand(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	code := e.authorizationCode()
 	var id int64
@@ -540,11 +577,41 @@ func TestAccInstance_driftManagedKeyChangedOutOfBand(t *testing.T) {
 var importIgnore = []string{"authorization_code", "oauth_api_key", "oauth_api_secret", "event_notification_signature_key", "oauth_refresh_token", "sensitive_configuration"}
 
 func TestAccInstance_importByCLIAndBlock(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	code := e.authorizationCode()
-	args := with(gmailArgs(code), "configuration", `{ "filter.response.nulls" = "false" }`, "event_notification_signature_key", `"sig"`)
-	cfg := instanceConfig(e, "gmail", args, changedMessagesBlock)
-	withoutSecrets := instanceConfig(e, "gmail", with(args, "authorization_code", "", "oauth_api_key", "", "oauth_api_secret", "", "event_notification_signature_key", ""), changedMessagesBlock)
+	// What the API never returns: the code and the secrets it masks.
+	secrets := fmt.Sprintf(`
+  authorization_code               = %q
+  oauth_api_key                    = %q
+  oauth_api_secret                 = %q
+  event_notification_signature_key = "sig"
+`, code, testGmailClientID, testGmailClientSecret)
+	instance := func(secrets string) string {
+		return e.providerConfig() + fmt.Sprintf(`
+resource "opencon_instance" "gmail" {
+  element_key = "gmail"
+  name        = "API Instance with Polling"
+  tags        = ["Docs"]
+%s
+  oauth_callback_url              = %q
+  event_notification_enabled      = true
+  event_notification_callback_url = %q
+  event_poller_refresh_interval   = 15
+
+  configuration = {
+    "filter.response.nulls" = "false"
+  }
+
+  polling_resource {
+    name     = "changed-messages"
+    url      = "/hubs/general/changed-messages"
+    id_field = "id"
+  }
+}
+`, secrets, testGmailRedirectURI, testEventCallbackURL)
+	}
+	cfg, withoutSecrets := instance(secrets), instance("")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{
@@ -582,6 +649,7 @@ func TestAccInstance_importByCLIAndBlock(t *testing.T) {
 }
 
 func TestAccInstance_importWithoutSecretsIsEmptyPlan(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	// An instance made outside Terraform, imported with a configuration that
 	// leaves out what cannot be read back: the plan after import is empty.
@@ -627,6 +695,7 @@ resource "opencon_instance" "erp" {
 }
 
 func TestAccInstance_fromRefreshToken(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
@@ -650,6 +719,7 @@ func TestAccInstance_fromRefreshToken(t *testing.T) {
 }
 
 func TestAccInstance_validation(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	base := gmailArgs("some-code")
 	cases := []struct {
@@ -686,6 +756,7 @@ func TestAccInstance_validation(t *testing.T) {
 }
 
 func TestAccInstance_ambiguousCreateAdoptsTheInstance(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	code := e.authorizationCode()
 	e.emu.InjectFault("POST /instances", emulator.FaultDrop, 1)

@@ -64,9 +64,8 @@ func (r *instanceTokenEphemeralResource) Open(ctx context.Context, req ephemeral
 	if resp.Diagnostics.HasError() || !clientReady(r.client, &resp.Diagnostics) {
 		return
 	}
-	id, err := parseInstanceID(cfg.ID.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("id"), "Invalid instance id", err.Error())
+	id, ok := instanceIDOf(cfg.ID, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	inst, err := r.client.GetInstance(ctx, id)

@@ -41,6 +41,7 @@ func (e *testEnv) echoProviderConfig() string {
 }
 
 func TestAccInstanceTokenEphemeralResource(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	// Made through the API, not by an opencon_instance resource, whose state
 	// holds the token by design.

@@ -46,6 +46,7 @@ func serverSecret(t *testing.T, e *testEnv, key, want string) resource.TestCheck
 }
 
 func TestAccInstance_writeOnlySecrets(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	code := e.authorizationCode()
 	args := func(secret string, secretVersion int, sigKey string, sigVersion int) map[string]string {
@@ -123,6 +124,7 @@ func TestAccInstance_writeOnlySecrets(t *testing.T) {
 }
 
 func TestAccInstance_writeOnlyReauthentication(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	first, second := e.authorizationCode(), e.authorizationCode()
 	args := func(code string, version int) map[string]string {
@@ -163,6 +165,7 @@ func TestAccInstance_writeOnlyReauthentication(t *testing.T) {
 }
 
 func TestAccInstance_writeOnlyRefreshToken(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	args := func(token string, version int) map[string]string {
 		return with(gmailArgs(""), "authorization_code", "",

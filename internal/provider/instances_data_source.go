@@ -2,8 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -104,32 +102,19 @@ func (d *instancesDataSource) Read(ctx context.Context, req datasource.ReadReque
 	}
 	search := cfg.NameContains.ValueString()
 
-	list, err := d.client.ListInstances(ctx, opencon.ListInstancesOptions{Tags: tags, SearchText: search})
+	// The platform filters already; filtering again keeps the documented
+	// meaning (every tag, case-insensitive substring) whatever it does.
+	matches := func(it *opencon.Instance) bool {
+		return hasEveryTag(it.Tags, tags) && strings.Contains(strings.ToLower(it.Name), strings.ToLower(search))
+	}
+	list, err := listInstances(ctx, d.client, opencon.ListInstancesOptions{Tags: tags, SearchText: search}, matches, isAbridged)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot list instances", err.Error())
 		return
 	}
-	sortInstancesByID(list)
 
 	out := make([]instanceSummaryModel, 0, len(list))
-	for _, it := range list {
-		// The platform filters already; filtering again keeps the documented
-		// meaning (every tag, case-insensitive substring) whatever it does.
-		if !hasEveryTag(it.Tags, tags) || !strings.Contains(strings.ToLower(it.Name), strings.ToLower(search)) {
-			continue
-		}
-		inst := it
-		if isAbridged(&it) {
-			full, err := d.client.GetInstance(ctx, it.ID)
-			if errors.Is(err, opencon.ErrNotFound) {
-				continue // deleted since the list was read
-			}
-			if err != nil {
-				resp.Diagnostics.AddError("Cannot read the instance", fmt.Sprintf("Instance %d came back abridged in the list, and reading it failed: %s", it.ID, err))
-				return
-			}
-			inst = *full
-		}
+	for _, inst := range list {
 		out = append(out, instanceSummaryModel{
 			ID:          types.StringValue(strconv.FormatInt(inst.ID, 10)),
 			Name:        types.StringValue(inst.Name),
@@ -142,13 +127,6 @@ func (d *instancesDataSource) Read(ctx context.Context, req datasource.ReadReque
 	}
 	cfg.Instances = out
 	resp.Diagnostics.Append(resp.State.Set(ctx, &cfg)...)
-}
-
-// isAbridged tells list items that lack fields the summary needs: the
-// documented list example leaves out `disabled` along with
-// `provisionInteractions`, and some leave out the element.
-func isAbridged(it *opencon.Instance) bool {
-	return it.ProvisionInteractions == nil || it.Element.Key == ""
 }
 
 func hasEveryTag(have, want []string) bool {

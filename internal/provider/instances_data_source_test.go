@@ -31,6 +31,7 @@ func instanceList(insts ...*opencon.Instance) knownvalue.Check {
 }
 
 func TestAccInstancesDataSource_filters(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	alphaOne := createNetsuite(t, e, "Alpha One", "x", "y")
 	alphaTwo := createGmail(t, e, "alpha two", "x")
@@ -163,6 +164,7 @@ func abridgingProxy(t *testing.T, e *testEnv) string {
 }
 
 func TestAccInstancesDataSource_abridgedListItemsAreReadInFull(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	on := createNetsuite(t, e, "erp on")
 	off := createNetsuite(t, e, "erp off")

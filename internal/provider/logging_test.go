@@ -13,6 +13,8 @@ import (
 // TestAccInstance_secretsNeverLogged runs a create, an update and a
 // re-authentication at TF_LOG=TRACE and searches every log line the
 // provider and the CLI wrote for the secrets, codes and tokens involved.
+// Not parallel: TF_LOG is set for the whole process (t.Setenv), so the
+// serial tests run before any parallel one starts.
 func TestAccInstance_secretsNeverLogged(t *testing.T) {
 	e := newTestEnv(t)
 	first, second := e.authorizationCode(), e.authorizationCode()

@@ -27,6 +27,7 @@ func (v laterString) MarshalJSON() ([]byte, error) {
 }
 
 func TestAccOAuthURLDataSource_codeCreatesInstance(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	oauthURL := fmt.Sprintf(`
 data "opencon_oauth_url" "gmail" {
@@ -111,6 +112,7 @@ resource "opencon_instance" "gmail" {
 }
 
 func TestAccOAuthURLDataSource_validation(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	args := map[string]string{"element_key": `"gmail"`, "api_key": `"id"`, "api_secret": `"secret"`, "callback_url": `"https://example.com/cb"`}
 	render := func(override ...string) string {

@@ -1,14 +1,25 @@
 package provider
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
-	"reflect"
-	"sort"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	datasourceschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/opencon/terraform-provider-opencon/internal/opencon"
 )
+
+// polling_resource, in one place: the resource's blocks and the data
+// sources' attribute, their model, the refusal of two blocks with one name,
+// and the conversion to and from the client's opencon.PollerConfiguration,
+// which owns the wire form and the platform's defaults.
 
 // pollingResourceModel is one polling_resource block: one entry of
 // event.poller.configuration.
@@ -54,34 +65,135 @@ var pollingResourceAttrTypes = map[string]attr.Type{
 
 var pollingResourceObjectType = types.ObjectType{AttrTypes: pollingResourceAttrTypes}
 
-// pollerResource is the JSON form of one entry of event.poller.configuration
-// (reference section 5.2). Unknown keys the platform may add are ignored.
-type pollerResource struct {
-	URL                   string              `json:"url"`
-	IDField               *string             `json:"idField,omitempty"`
-	FilterByUpdatedDate   *bool               `json:"filterByUpdatedDate,omitempty"`
-	PageSize              *int64              `json:"pageSize,omitempty"`
-	PollDelay             *int64              `json:"pollDelay,omitempty"`
-	CreatedCheckTolerance *int64              `json:"createdCheckTolerance,omitempty"`
-	DatesConfiguration    *datesConfiguration `json:"datesConfiguration,omitempty"`
+// pollingResourceBlock is the resource's polling_resource blocks.
+func pollingResourceBlock() schema.SetNestedBlock {
+	optionalText := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{MarkdownDescription: desc, Optional: true}
+	}
+	return schema.SetNestedBlock{
+		MarkdownDescription: "One resource the platform polls, an entry of `event.poller.configuration`. The order of blocks does not matter.",
+		Validators:          []validator.Set{uniquePollingNames{}},
+		NestedObject: schema.NestedBlockObject{
+			Attributes: map[string]schema.Attribute{
+				"name": schema.StringAttribute{
+					MarkdownDescription: "The resource's key in `event.poller.configuration`, for example `changed-messages`; becomes the events' `objectType`.",
+					Required:            true,
+					Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+				},
+				"url": schema.StringAttribute{
+					MarkdownDescription: "The hub URL to poll (`url`), for example `/hubs/general/changed-messages`; may hold date placeholders such as `${gmtDate:yyyy-MM-dd'T'HH:mm:ss'Z'}`, written `$${...}` in HCL so that Terraform leaves them alone.",
+					Required:            true,
+					Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+				},
+				"id_field":                optionalText("The JSON path of the object's id (`idField`), for example `id`; may be empty."),
+				"filter_by_updated_date":  schema.BoolAttribute{MarkdownDescription: "`filterByUpdatedDate`; the platform's default is `true`.", Optional: true},
+				"page_size":               schema.Int64Attribute{MarkdownDescription: "`pageSize`: how many objects one poll reads.", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(1)}},
+				"poll_delay":              schema.Int64Attribute{MarkdownDescription: "`pollDelay`: seconds subtracted from the last poll date; the platform's default is 0.", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}},
+				"created_check_tolerance": schema.Int64Attribute{MarkdownDescription: "`createdCheckTolerance`: seconds within which an object's updated and created dates make it CREATED rather than UPDATED.", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}},
+			},
+			Blocks: map[string]schema.Block{
+				"dates": schema.SingleNestedBlock{
+					MarkdownDescription: "`datesConfiguration`: where the objects keep their dates and in which format (Java `SimpleDateFormat`) and time zone. Without it polling uses UTC.",
+					Attributes: map[string]schema.Attribute{
+						"updated_date_field":    optionalText("`updatedDateField`."),
+						"updated_date_format":   optionalText("`updatedDateFormat`, for example `yyyy-MM-dd'T'HH:mm:ss'Z'`."),
+						"updated_date_timezone": optionalText("`updatedDateTimezone`, for example `GMT` or `America/New_York`."),
+						"created_date_field":    optionalText("`createdDateField`."),
+						"created_date_format":   optionalText("`createdDateFormat`."),
+						"created_date_timezone": optionalText("`createdDateTimezone`."),
+					},
+				},
+			},
+		},
+	}
 }
 
-type datesConfiguration struct {
-	UpdatedDateField    *string `json:"updatedDateField,omitempty"`
-	UpdatedDateFormat   *string `json:"updatedDateFormat,omitempty"`
-	UpdatedDateTimezone *string `json:"updatedDateTimezone,omitempty"`
-	CreatedDateField    *string `json:"createdDateField,omitempty"`
-	CreatedDateFormat   *string `json:"createdDateFormat,omitempty"`
-	CreatedDateTimezone *string `json:"createdDateTimezone,omitempty"`
+// pollingResourceAttribute is the computed data-source form of the
+// resource's polling_resource blocks: same fields, parsed from
+// event.poller.configuration.
+func pollingResourceAttribute() datasourceschema.ListNestedAttribute {
+	computedString := func(desc string) datasourceschema.StringAttribute {
+		return datasourceschema.StringAttribute{MarkdownDescription: desc, Computed: true}
+	}
+	return datasourceschema.ListNestedAttribute{
+		MarkdownDescription: "The resources the platform polls, parsed from `event.poller.configuration`, sorted by `name`. " +
+			"Same fields as the `polling_resource` blocks of the `opencon_instance` resource; a field the platform does not hold is null.",
+		Computed: true,
+		NestedObject: datasourceschema.NestedAttributeObject{
+			Attributes: map[string]datasourceschema.Attribute{
+				"name":                    computedString("The resource's key in `event.poller.configuration`, for example `changed-messages`."),
+				"url":                     computedString("The hub URL polled (`url`)."),
+				"id_field":                computedString("`idField`."),
+				"filter_by_updated_date":  datasourceschema.BoolAttribute{MarkdownDescription: "`filterByUpdatedDate`.", Computed: true},
+				"page_size":               datasourceschema.Int64Attribute{MarkdownDescription: "`pageSize`.", Computed: true},
+				"poll_delay":              datasourceschema.Int64Attribute{MarkdownDescription: "`pollDelay`.", Computed: true},
+				"created_check_tolerance": datasourceschema.Int64Attribute{MarkdownDescription: "`createdCheckTolerance`.", Computed: true},
+				"dates": datasourceschema.SingleNestedAttribute{
+					MarkdownDescription: "`datesConfiguration`; null when the resource has none.",
+					Computed:            true,
+					Attributes: map[string]datasourceschema.Attribute{
+						"updated_date_field":    computedString("`updatedDateField`."),
+						"updated_date_format":   computedString("`updatedDateFormat`."),
+						"updated_date_timezone": computedString("`updatedDateTimezone`."),
+						"created_date_field":    computedString("`createdDateField`."),
+						"created_date_format":   computedString("`createdDateFormat`."),
+						"created_date_timezone": computedString("`createdDateTimezone`."),
+					},
+				},
+			},
+		},
+	}
 }
 
-// pollerConfiguration maps a resource name (e.g. "changed-messages") to its settings.
-type pollerConfiguration map[string]pollerResource
+// uniquePollingNames refuses two polling_resource blocks with one name: the
+// poller configuration is keyed by name, so one would silently win.
+type uniquePollingNames struct{}
 
-func pollerConfigurationFromModels(models []pollingResourceModel) pollerConfiguration {
-	out := make(pollerConfiguration, len(models))
+func (uniquePollingNames) Description(context.Context) string {
+	return "each polling_resource must have its own name"
+}
+func (v uniquePollingNames) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v uniquePollingNames) ValidateSet(ctx context.Context, req validator.SetRequest, resp *validator.SetResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	seen := map[string]bool{}
+	for _, el := range req.ConfigValue.Elements() {
+		obj, ok := el.(types.Object)
+		if !ok || obj.IsUnknown() {
+			continue
+		}
+		name, ok := obj.Attributes()["name"].(types.String)
+		if !ok || name.IsNull() || name.IsUnknown() {
+			continue
+		}
+		if seen[name.ValueString()] {
+			resp.Diagnostics.AddAttributeError(req.Path, "Duplicate polling_resource name",
+				fmt.Sprintf("Two polling_resource blocks are named %q; each resource of event.poller.configuration needs its own name.", name.ValueString()))
+		}
+		seen[name.ValueString()] = true
+	}
+}
+
+// pollingBlocks decodes the polling_resource blocks of a plan or state;
+// null or unknown is none.
+func pollingBlocks(ctx context.Context, blocks types.Set) ([]pollingResourceModel, diag.Diagnostics) {
+	if blocks.IsNull() || blocks.IsUnknown() {
+		return nil, nil
+	}
+	var out []pollingResourceModel
+	diags := blocks.ElementsAs(ctx, &out, false)
+	return out, diags
+}
+
+// pollerConfigurationFromModels is what the blocks ask the platform to poll.
+func pollerConfigurationFromModels(models []pollingResourceModel) opencon.PollerConfiguration {
+	out := make(opencon.PollerConfiguration, len(models))
 	for _, m := range models {
-		r := pollerResource{
+		r := opencon.PollerResource{
 			URL:                   m.URL.ValueString(),
 			IDField:               m.IDField.ValueStringPointer(),
 			FilterByUpdatedDate:   m.FilterByUpdatedDate.ValueBoolPointer(),
@@ -90,7 +202,7 @@ func pollerConfigurationFromModels(models []pollingResourceModel) pollerConfigur
 			CreatedCheckTolerance: m.CreatedCheckTolerance.ValueInt64Pointer(),
 		}
 		if d := m.Dates; d != nil {
-			r.DatesConfiguration = &datesConfiguration{
+			r.DatesConfiguration = &opencon.PollerDates{
 				UpdatedDateField:    d.UpdatedDateField.ValueStringPointer(),
 				UpdatedDateFormat:   d.UpdatedDateFormat.ValueStringPointer(),
 				UpdatedDateTimezone: d.UpdatedDateTimezone.ValueStringPointer(),
@@ -104,25 +216,11 @@ func pollerConfigurationFromModels(models []pollingResourceModel) pollerConfigur
 	return out
 }
 
-// parsePollerConfiguration reads the JSON string the platform echoes back.
-func parsePollerConfiguration(raw string) (pollerConfiguration, error) {
-	var pc pollerConfiguration
-	if err := json.Unmarshal([]byte(raw), &pc); err != nil {
-		return nil, fmt.Errorf("event.poller.configuration is not a JSON object of resources: %w", err)
-	}
-	return pc, nil
-}
-
-// models returns the blocks sorted by name, so that the same configuration
-// always gives the same state.
-func (pc pollerConfiguration) models() []pollingResourceModel {
-	names := make([]string, 0, len(pc))
-	for n := range pc {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+// pollingResourceModels is the configuration as blocks, sorted by name, so
+// that the same configuration always gives the same state.
+func pollingResourceModels(pc opencon.PollerConfiguration) []pollingResourceModel {
 	out := make([]pollingResourceModel, 0, len(pc))
-	for _, n := range names {
+	for _, n := range sortedKeys(pc) {
 		r := pc[n]
 		m := pollingResourceModel{
 			Name:                  types.StringValue(n),
@@ -144,36 +242,6 @@ func (pc pollerConfiguration) models() []pollingResourceModel {
 			}
 		}
 		out = append(out, m)
-	}
-	return out
-}
-
-// sameMeaning reports whether two poller configurations poll the same way:
-// the platform's documented defaults (filterByUpdatedDate true, pollDelay 0)
-// count as set, and an empty datesConfiguration as absent.
-func (pc pollerConfiguration) sameMeaning(other pollerConfiguration) bool {
-	return reflect.DeepEqual(pc.normalized(), other.normalized())
-}
-
-func (pc pollerConfiguration) normalized() pollerConfiguration {
-	out := make(pollerConfiguration, len(pc))
-	for name, r := range pc {
-		if r.FilterByUpdatedDate == nil {
-			t := true
-			r.FilterByUpdatedDate = &t
-		}
-		if r.PollDelay == nil {
-			var zero int64
-			r.PollDelay = &zero
-		}
-		if r.IDField == nil {
-			empty := ""
-			r.IDField = &empty
-		}
-		if d := r.DatesConfiguration; d != nil && *d == (datesConfiguration{}) {
-			r.DatesConfiguration = nil
-		}
-		out[name] = r
 	}
 	return out
 }

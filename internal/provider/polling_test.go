@@ -1,69 +1,58 @@
 package provider
 
 import (
+	"context"
 	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/opencon/terraform-provider-opencon/internal/opencon"
 )
 
-func TestPollerConfigurationSameMeaning(t *testing.T) {
-	sent := `{"changed-messages":{"url":"/hubs/general/changed-messages","idField":"id"}}`
-	cases := []struct {
-		name   string
-		echoed string
-		same   bool
-	}{
-		{"re-encoded with other spacing and key order", `{ "changed-messages": { "idField": "id", "url": "/hubs/general/changed-messages" } }`, true},
-		{"documented defaults filled in", `{"changed-messages":{"url":"/hubs/general/changed-messages","idField":"id","filterByUpdatedDate":true,"pollDelay":0}}`, true},
-		{"empty datesConfiguration", `{"changed-messages":{"url":"/hubs/general/changed-messages","idField":"id","datesConfiguration":{}}}`, true},
-		{"unknown keys ignored", `{"changed-messages":{"url":"/hubs/general/changed-messages","idField":"id","UpdatedDateTimezone":"GMT"}}`, true},
-		{"other url", `{"changed-messages":{"url":"/hubs/general/changed-message","idField":"id"}}`, false},
-		{"other id field", `{"changed-messages":{"url":"/hubs/general/changed-messages","idField":"threadId"}}`, false},
-		{"filter off", `{"changed-messages":{"url":"/hubs/general/changed-messages","idField":"id","filterByUpdatedDate":false}}`, false},
-		{"another resource", `{"changed-messages":{"url":"/hubs/general/changed-messages","idField":"id"},"threads":{"url":"/hubs/general/threads"}}`, false},
-		{"renamed resource", `{"/changed-messages":{"url":"/hubs/general/changed-messages","idField":"id"}}`, false},
-	}
-	a, err := parsePollerConfiguration(sent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cases {
-		b, err := parsePollerConfiguration(c.echoed)
-		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		if got := a.sameMeaning(b); got != c.same {
-			t.Errorf("%s: sameMeaning = %v, want %v", c.name, got, c.same)
-		}
-	}
-}
-
 func TestPollerConfigurationRoundTripsThroughModels(t *testing.T) {
+	t.Parallel()
 	raw := `{"b":{"url":"/b","pageSize":10,"datesConfiguration":{"updatedDateField":"u","updatedDateTimezone":"PST"}},"a":{"url":"/a","idField":"","createdCheckTolerance":2}}`
-	pc, err := parsePollerConfiguration(raw)
+	pc, err := opencon.ParsePollerConfiguration(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	models := pc.models()
+	models := pollingResourceModels(pc)
 	if len(models) != 2 || models[0].Name.ValueString() != "a" || models[1].Name.ValueString() != "b" {
 		t.Fatalf("models not sorted by name: %+v", models)
 	}
 	if models[0].IDField.IsNull() || models[0].IDField.ValueString() != "" {
 		t.Errorf("an empty idField must stay an empty string, got %v", models[0].IDField)
 	}
-	if !pollerConfigurationFromModels(models).sameMeaning(pc) {
+	if !pollerConfigurationFromModels(models).SameMeaning(pc) {
 		t.Errorf("models do not round-trip")
 	}
 }
 
-func TestPollerConfigurationRejectsNonObjects(t *testing.T) {
-	for _, raw := range []string{`[]`, `"x"`, `{"a":"b"}`, `{`} {
-		if _, err := parsePollerConfiguration(raw); err == nil {
-			t.Errorf("parsePollerConfiguration(%s) accepted it", raw)
-		}
+func TestUniquePollingNames(t *testing.T) {
+	t.Parallel()
+	named := func(name, url string) pollingResourceModel {
+		return pollingResourceModel{Name: types.StringValue(name), URL: types.StringValue(url)}
 	}
-}
-
-func TestSanitizeName(t *testing.T) {
-	if got := sanitizeName(`<a href="x">churros-xss</a>`); got != "churros-xss" {
-		t.Errorf("sanitizeName = %q", got)
+	unknownName := named("", "/x")
+	unknownName.Name = types.StringUnknown()
+	cases := []struct {
+		name   string
+		blocks types.Set
+		want   string
+	}{
+		{"different names", pollingSet(t, named("a", "/a"), named("b", "/b")), ""},
+		{"one name twice", pollingSet(t, named("a", "/a"), named("a", "/b")), `Two polling_resource blocks are named "a"`},
+		{"a name not yet known", pollingSet(t, named("a", "/a"), unknownName), ""},
+		{"no blocks", types.SetNull(pollingResourceObjectType), ""},
+		{"blocks not yet known", types.SetUnknown(pollingResourceObjectType), ""},
+		{"a block not yet known", types.SetValueMust(pollingResourceObjectType, []attr.Value{types.ObjectUnknown(pollingResourceAttrTypes)}), ""},
+	}
+	for _, c := range cases {
+		var resp validator.SetResponse
+		uniquePollingNames{}.ValidateSet(context.Background(), validator.SetRequest{Path: path.Root("polling_resource"), ConfigValue: c.blocks}, &resp)
+		expectDiagnostics(t, c.name, resp.Diagnostics, c.want, false)
 	}
 }

@@ -62,7 +62,8 @@ func (r *eventReceiver) snapshot() ([]map[string]any, int) {
 }
 
 // TestAccQuickstart applies examples/quickstart as it is and follows the
-// events its instance produces to a local receiver.
+// events its instance produces to a local receiver. Not parallel: the
+// quickstart takes the secrets from the environment (t.Setenv).
 func TestAccQuickstart(t *testing.T) {
 	e := newTestEnvWith(t, emulator.Options{Seed: 3, Minute: 200 * time.Millisecond})
 	const key = "quickstart-test-key"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -87,39 +88,6 @@ func (v configurationKeys) ValidateMap(_ context.Context, req validator.MapReque
 	}
 }
 
-// uniquePollingNames refuses two polling_resource blocks with one name: the
-// poller configuration is keyed by name, so one would silently win.
-type uniquePollingNames struct{}
-
-func (uniquePollingNames) Description(context.Context) string {
-	return "each polling_resource must have its own name"
-}
-func (v uniquePollingNames) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (v uniquePollingNames) ValidateSet(ctx context.Context, req validator.SetRequest, resp *validator.SetResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	seen := map[string]bool{}
-	for _, el := range req.ConfigValue.Elements() {
-		obj, ok := el.(types.Object)
-		if !ok || obj.IsUnknown() {
-			continue
-		}
-		name, ok := obj.Attributes()["name"].(types.String)
-		if !ok || name.IsNull() || name.IsUnknown() {
-			continue
-		}
-		if seen[name.ValueString()] {
-			resp.Diagnostics.AddAttributeError(req.Path, "Duplicate polling_resource name",
-				fmt.Sprintf("Two polling_resource blocks are named %q; each resource of event.poller.configuration needs its own name.", name.ValueString()))
-		}
-		seen[name.ValueString()] = true
-	}
-}
-
 // eventsNeedCallback refuses events without a place to send them.
 type eventsNeedCallback struct{}
 
@@ -186,4 +154,13 @@ func (v instanceIDValidator) ValidateString(_ context.Context, req validator.Str
 	if _, err := parseInstanceID(req.ConfigValue.ValueString()); err != nil {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid instance id", err.Error())
 	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

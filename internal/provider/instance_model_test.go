@@ -1,0 +1,150 @@
+package provider
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+)
+
+// Builders for the unit tests: models and configurations as the framework
+// would hand them to the resource, without a CLI.
+
+// documentedPlan is the plan of the documented Gmail polling example, with
+// changes applied in order.
+func documentedPlan(t *testing.T, changes ...func(*instanceModel)) *instanceModel {
+	t.Helper()
+	m := &instanceModel{
+		ID:                           types.StringValue("42"),
+		ElementKey:                   types.StringValue("gmail"),
+		Name:                         types.StringValue("API Instance with Polling"),
+		Tags:                         stringSet([]string{"Docs"}),
+		AuthorizationCode:            types.StringValue("code-1"),
+		OAuthAPIKey:                  types.StringValue(testGmailClientID),
+		OAuthAPISecret:               types.StringValue(testGmailClientSecret),
+		OAuthCallbackURL:             types.StringValue(testGmailRedirectURI),
+		EventNotificationEnabled:     types.BoolValue(true),
+		EventNotificationCallbackURL: types.StringValue(testEventCallbackURL),
+		EventPollerRefreshInterval:   types.Int64Value(15),
+		PollingResources:             pollingSet(t, changedMessages()),
+		Configuration:                types.MapNull(types.StringType),
+		SensitiveConfiguration:       types.MapNull(types.StringType),
+		Enabled:                      types.BoolValue(true),
+	}
+	for _, change := range changes {
+		change(m)
+	}
+	return m
+}
+
+// changedMessages is the documented polling_resource block.
+func changedMessages() pollingResourceModel {
+	return pollingResourceModel{
+		Name:    types.StringValue("changed-messages"),
+		URL:     types.StringValue("/hubs/general/changed-messages"),
+		IDField: types.StringValue("id"),
+	}
+}
+
+func pollingSet(t *testing.T, blocks ...pollingResourceModel) types.Set {
+	t.Helper()
+	v, diags := types.SetValueFrom(context.Background(), pollingResourceObjectType, blocks)
+	requireNoError(t, diags)
+	return v
+}
+
+func stringMapValue(kv map[string]string) types.Map {
+	v, _ := types.MapValueFrom(context.Background(), types.StringType, kv)
+	return v
+}
+
+// resourceSchema is the opencon_instance schema.
+func resourceSchema(t *testing.T) schema.Schema {
+	t.Helper()
+	var resp resource.SchemaResponse
+	(&instanceResource{}).Schema(context.Background(), resource.SchemaRequest{}, &resp)
+	requireNoError(t, resp.Diagnostics)
+	return resp.Schema
+}
+
+// resourceConfig is an opencon_instance configuration that sets attrs and
+// leaves every other attribute and block null.
+func resourceConfig(t *testing.T, attrs map[string]tftypes.Value) tfsdk.Config {
+	t.Helper()
+	s := resourceSchema(t)
+	typ := s.Type().TerraformType(context.Background()).(tftypes.Object)
+	values := make(map[string]tftypes.Value, len(typ.AttributeTypes))
+	for name, at := range typ.AttributeTypes {
+		values[name] = tftypes.NewValue(at, nil)
+	}
+	for name, v := range attrs {
+		if _, ok := typ.AttributeTypes[name]; !ok {
+			t.Fatalf("the schema has no attribute %q", name)
+		}
+		values[name] = v
+	}
+	return tfsdk.Config{Schema: s, Raw: tftypes.NewValue(typ, values)}
+}
+
+func requireNoError(t *testing.T, diags diag.Diagnostics) {
+	t.Helper()
+	if diags.HasError() {
+		t.Fatalf("unexpected error: %v", diags)
+	}
+}
+
+// diagnosticsText is every summary and detail, for matching.
+func diagnosticsText(diags diag.Diagnostics) string {
+	var b strings.Builder
+	for _, d := range diags {
+		b.WriteString(d.Severity().String() + ": " + d.Summary() + ": " + d.Detail() + "\n")
+	}
+	return b.String()
+}
+
+func TestParseInstanceID(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		id   string
+		want int64
+	}{
+		{"12345", 12345},
+		{" 7 ", 7},
+		{"0", 0},
+		{"-3", 0},
+		{"abc", 0},
+		{"12.5", 0},
+		{"", 0},
+	}
+	for _, c := range cases {
+		got, err := parseInstanceID(c.id)
+		switch {
+		case c.want > 0 && (err != nil || got != c.want):
+			t.Errorf("parseInstanceID(%q) = %d, %v; want %d", c.id, got, err, c.want)
+		case c.want == 0 && (err == nil || !strings.Contains(err.Error(), "positive whole numbers")):
+			t.Errorf("parseInstanceID(%q) = %d, %v; want a refusal", c.id, got, err)
+		}
+	}
+}
+
+func TestSanitizeNameStripsWhatThePlatformStrips(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		`<a href="x">churros-xss</a>`: "churros-xss",
+		"<b>ERP</b> main":             "ERP main",
+		"  padded  ":                  "padded",
+		"plain":                       "plain",
+		"<i></i>":                     "",
+	}
+	for in, want := range cases {
+		if got := sanitizeName(in); got != want {
+			t.Errorf("sanitizeName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

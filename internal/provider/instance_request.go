@@ -1,0 +1,149 @@
+package provider
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/opencon/terraform-provider-opencon/internal/opencon"
+)
+
+// Framework values → request bodies: what a plan asks the platform for, and
+// the rule that says when an apply re-authenticates.
+
+// createRequest is the body of POST /instances for plan, with every
+// write-only value the configuration sets.
+func createRequest(ctx context.Context, plan *instanceModel, wo writeOnlyValues) (opencon.CreateInstanceRequest, diag.Diagnostics) {
+	configuration, diags := plan.desiredConfiguration(ctx, wo)
+	body := opencon.CreateInstanceRequest{
+		Element:       &opencon.ElementRef{Key: plan.ElementKey.ValueString()},
+		Name:          plan.Name.ValueString(),
+		Configuration: configuration,
+	}
+	if !plan.Tags.IsNull() && !plan.Tags.IsUnknown() {
+		tags := []string{}
+		diags.Append(plan.Tags.ElementsAs(ctx, &tags, false)...)
+		body.Tags = tags
+	}
+	if code, ok := authorizationCodeArg.value(plan, wo); ok {
+		body.ProviderData = map[string]string{"code": code}
+	}
+	if _, ok := configuration[opencon.KeyOAuthUserRefreshToken]; ok {
+		body.ExternalAuthentication = opencon.ExternalAuthenticationInitial
+	}
+	return body, diags
+}
+
+// updateRequest is the PATCH /instances/{id} that takes the instance from
+// state to plan. It sends only what changed, and of the write-only values
+// only those whose version changed; send is false when nothing did.
+func updateRequest(ctx context.Context, plan, state *instanceModel, wo writeOnlyValues) (patch opencon.UpdateInstanceRequest, send bool, diags diag.Diagnostics) {
+	sent := toSend(writeOnlyPairs(plan, state, wo))
+	prior, d := state.desiredConfiguration(ctx, nil)
+	diags.Append(d...)
+	planned, d := plan.desiredConfiguration(ctx, sent)
+	diags.Append(d...)
+
+	if !plan.Name.Equal(state.Name) {
+		name := plan.Name.ValueString()
+		patch.Name = &name
+	}
+	if !plan.Tags.IsUnknown() && !plan.Tags.Equal(state.Tags) {
+		tags := []string{}
+		diags.Append(plan.Tags.ElementsAs(ctx, &tags, false)...)
+		patch.Tags = &tags
+	}
+	if c := changedConfiguration(prior, planned); len(c) > 0 {
+		patch.Configuration = c
+	}
+	if sendsAuthorizationCode(plan, state) {
+		if code, ok := authorizationCodeArg.value(plan, sent); ok {
+			patch.ProviderData = map[string]string{"code": code}
+		}
+	}
+	send = patch.Name != nil || patch.Tags != nil || patch.Configuration != nil || patch.ProviderData != nil
+	return patch, send, diags
+}
+
+// sendsAuthorizationCode is the one rule for whether an update spends an
+// authorization code: a new authorization_code, or a new
+// authorization_code_wo_version. The plan (through reauthenticates) and the
+// update both ask it, so that what the plan announces is what is sent.
+func sendsAuthorizationCode(plan, state *instanceModel) bool {
+	return authorizationCodeArg.changed(plan, state)
+}
+
+// reauthenticates reports whether an update authenticates the instance
+// anew, with a code or a refresh token, so that its token and validity
+// will change.
+func reauthenticates(plan, state *instanceModel) bool {
+	return sendsAuthorizationCode(plan, state) || refreshTokenArg.changed(plan, state)
+}
+
+// desiredConfiguration is every configuration key the plan manages, in the
+// form the API accepts. wo carries the write-only values from the config.
+func (m *instanceModel) desiredConfiguration(ctx context.Context, wo writeOnlyValues) (map[string]any, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	out := map[string]any{}
+	setString := func(key string, v types.String) {
+		if !v.IsNull() && !v.IsUnknown() {
+			out[key] = v.ValueString()
+		}
+	}
+	setString(opencon.KeyOAuthAPIKey, m.OAuthAPIKey)
+	setString(opencon.KeyOAuthCallbackURL, m.OAuthCallbackURL)
+	if !m.EventNotificationEnabled.IsNull() && !m.EventNotificationEnabled.IsUnknown() {
+		out[opencon.KeyEventNotificationEnabled] = m.EventNotificationEnabled.ValueBool()
+	}
+	setString(opencon.KeyEventNotificationCallbackURL, m.EventNotificationCallbackURL)
+	if !m.EventPollerRefreshInterval.IsNull() && !m.EventPollerRefreshInterval.IsUnknown() {
+		out[opencon.KeyEventPollerRefreshInterval] = strconv.FormatInt(m.EventPollerRefreshInterval.ValueInt64(), 10)
+	}
+	for _, a := range writeOnlyArgs {
+		if v, ok := a.value(m, wo); ok && a.key != "" {
+			out[a.key] = v
+		}
+	}
+	polling, d := pollingBlocks(ctx, m.PollingResources)
+	diags.Append(d...)
+	if len(polling) > 0 {
+		out[opencon.KeyEventPollerConfiguration] = pollerConfigurationFromModels(polling)
+	}
+	for _, mm := range []types.Map{m.Configuration, m.SensitiveConfiguration} {
+		kv, d := stringMap(ctx, mm)
+		diags.Append(d...)
+		for k, v := range kv {
+			out[k] = v
+		}
+	}
+	return out, diags
+}
+
+// changedConfiguration returns the keys whose desired value differs between
+// two desired configurations. Keys only in prior are dropped from management,
+// not deleted, since the API cannot unset a key; the poller configuration is
+// the exception: removing every polling_resource block empties it.
+func changedConfiguration(prior, planned map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range planned {
+		if pv, ok := prior[k]; !ok || !sameConfigValue(pv, v) {
+			out[k] = v
+		}
+	}
+	if _, had := prior[opencon.KeyEventPollerConfiguration]; had {
+		if _, has := planned[opencon.KeyEventPollerConfiguration]; !has {
+			out[opencon.KeyEventPollerConfiguration] = opencon.PollerConfiguration{}
+		}
+	}
+	return out
+}
+
+func sameConfigValue(a, b any) bool {
+	if pa, ok := a.(opencon.PollerConfiguration); ok {
+		pb, ok := b.(opencon.PollerConfiguration)
+		return ok && pa.SameMeaning(pb)
+	}
+	return a == b
+}
