@@ -9,7 +9,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -89,11 +88,6 @@ type providerModel struct {
 	OrganizationSecret types.String `tfsdk:"organization_secret"`
 	RequestTimeout     types.String `tfsdk:"request_timeout"`
 	MaxRetries         types.Int64  `tfsdk:"max_retries"`
-}
-
-// providerData is what Configure hands to resources, data sources and ephemeral resources.
-type providerData struct {
-	client *opencon.Client
 }
 
 func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
@@ -216,19 +210,4 @@ func (p *openconProvider) EphemeralResources(_ context.Context) []func() ephemer
 	return []func() ephemeral.EphemeralResource{
 		NewInstanceTokenEphemeralResource,
 	}
-}
-
-// clientFrom extracts the client from the provider data handed to Configure
-// methods; nil data means the provider is not configured yet (plan with
-// unknown provider values) and is not an error.
-func clientFrom(data any, diags *diag.Diagnostics) *opencon.Client {
-	if data == nil {
-		return nil
-	}
-	pd, ok := data.(*providerData)
-	if !ok {
-		diags.AddError("Provider not configured", fmt.Sprintf("Unexpected provider data %T; this is a bug in the provider.", data))
-		return nil
-	}
-	return pd.client
 }
