@@ -39,13 +39,15 @@ func run() error {
 		parallelism = flag.Int("parallelism", 10, "the CLI's -parallelism")
 		profileDir  = flag.String("profile-dir", "", "write CPU and heap profiles of every provider process here (slows it a little)")
 		jsonOut     = flag.String("json", "", "also write every sample to this file as JSON")
+		env         envList
 	)
+	flag.Var(&env, "env", "KEY=VALUE added to the CLI's and the provider's environment in every run; repeatable")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	cfg := bench.Config{Rounds: *rounds, Parallelism: *parallelism, Log: os.Stderr}
+	cfg := bench.Config{Rounds: *rounds, Parallelism: *parallelism, Env: env, Log: os.Stderr}
 	var err error
 	if cfg.Ns, err = parseList(*ns, strconv.Atoi); err != nil {
 		return fmt.Errorf("-n: %w", err)
@@ -100,9 +102,25 @@ func run() error {
 		}
 	}
 	if len(samples) > 0 {
+		if len(env) > 0 {
+			fmt.Printf("Extra environment in every run: %s\n\n", env.String())
+		}
 		bench.WriteMarkdown(os.Stdout, machine, cfg.CLI, bench.Summarize(samples, cfg.Parallelism))
 	}
 	return err
+}
+
+// envList collects repeated -env flags.
+type envList []string
+
+func (e *envList) String() string { return strings.Join(*e, " ") }
+
+func (e *envList) Set(kv string) error {
+	if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+		return fmt.Errorf("%q is not KEY=VALUE", kv)
+	}
+	*e = append(*e, kv)
+	return nil
 }
 
 func parseList[T any](s string, parse func(string) (T, error)) ([]T, error) {

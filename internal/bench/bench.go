@@ -58,6 +58,10 @@ type Config struct {
 	// ProfileDir, when set, makes every opencon provider process write CPU
 	// and heap profiles there, named after latency, N, round and command.
 	ProfileDir string
+	// Env is added to the CLI's environment, and so the provider's, in
+	// every run of both variants: for what-if measurements such as
+	// TF_LOG_SDK=OFF.
+	Env []string
 	// WorkDir holds the working directories; empty means a temporary one.
 	WorkDir string
 	// Log receives a line per cycle; nil discards.
@@ -121,7 +125,7 @@ func Run(ctx context.Context, cfg Config) ([]Sample, error) {
 			}
 			wd, err := e2e.NewWorkdir(e2e.WorkdirOptions{
 				CLI: cfg.CLI, ProviderDir: cfg.ProviderDir, Emulator: emu,
-				Dir: filepath.Join(work, key), Parallelism: cfg.Parallelism,
+				Dir: filepath.Join(work, key), Parallelism: cfg.Parallelism, Env: cfg.Env,
 			})
 			if err != nil {
 				return nil, err
