@@ -39,10 +39,15 @@ func run() error {
 		parallelism = flag.Int("parallelism", 10, "the CLI's -parallelism")
 		profileDir  = flag.String("profile-dir", "", "write CPU and heap profiles of every provider process here (slows it a little)")
 		jsonOut     = flag.String("json", "", "also write every sample to this file as JSON")
+		report      = flag.String("report", "", "print the report of a file written by -json, measuring nothing")
 		env         envList
 	)
 	flag.Var(&env, "env", "KEY=VALUE added to the CLI's and the provider's environment in every run; repeatable")
 	flag.Parse()
+
+	if *report != "" {
+		return printReport(*report, *cli)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -96,7 +101,7 @@ func run() error {
 	samples, err := bench.Run(ctx, cfg)
 	machine.Finish()
 	if *jsonOut != "" && len(samples) > 0 {
-		b, _ := json.MarshalIndent(map[string]any{"machine": machine, "samples": samples}, "", "  ")
+		b, _ := json.MarshalIndent(saved{Machine: machine, CLI: cfg.CLI, Parallelism: cfg.Parallelism, Env: env, Samples: samples}, "", "  ")
 		if werr := os.WriteFile(*jsonOut, b, 0o644); werr != nil && err == nil {
 			err = werr
 		}
@@ -108,6 +113,34 @@ func run() error {
 		bench.WriteMarkdown(os.Stdout, machine, cfg.CLI, bench.Summarize(samples, cfg.Parallelism))
 	}
 	return err
+}
+
+// saved is what -json writes and -report reads.
+type saved struct {
+	Machine     bench.Machine  `json:"machine"`
+	CLI         string         `json:"cli"`
+	Parallelism int            `json:"parallelism"`
+	Env         []string       `json:"env,omitempty"`
+	Samples     []bench.Sample `json:"samples"`
+}
+
+func printReport(file, cli string) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	var s saved
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if s.CLI != "" {
+		cli = s.CLI
+	}
+	if len(s.Env) > 0 {
+		fmt.Printf("Extra environment in every run: %s\n\n", strings.Join(s.Env, " "))
+	}
+	bench.WriteMarkdown(os.Stdout, s.Machine, cli, bench.Summarize(s.Samples, s.Parallelism))
+	return nil
 }
 
 // envList collects repeated -env flags.

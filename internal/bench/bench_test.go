@@ -16,8 +16,12 @@ func TestSummarizeMediansIdealAndRatio(t *testing.T) {
 	const lat = 50 * time.Millisecond
 	var samples []Sample
 	add := func(v Variant, op Op, round int, wall time.Duration, calls int) {
+		plugin := time.Duration(0)
+		if v == Opencon {
+			plugin = wall / 2
+		}
 		samples = append(samples, Sample{Latency: lat, N: 100, Round: round, Variant: v, Op: op, Wall: wall, APICalls: calls,
-			PluginCPU: wall / 2, PluginPeakRSS: int64(round) << 20, StateBytes: 320000})
+			CoreCPU: wall / 4, PluginCPU: plugin, PluginPeakRSS: int64(round) << 20, StateBytes: 320000})
 	}
 	for round, f := range []time.Duration{3, 1, 2} { // medians are the "2" round
 		r := round + 1
@@ -42,6 +46,10 @@ func TestSummarizeMediansIdealAndRatio(t *testing.T) {
 	}
 	if want := 2.0 / 0.7; diff(apply.Ratio, want) > 1e-9 {
 		t.Errorf("apply ratio = %v, want %v", apply.Ratio, want)
+	}
+	// CLI 0.5s + provider 1s against the CLI's 0.05s on terraform_data.
+	if diff(apply.CPURatio, 30) > 1e-9 {
+		t.Errorf("apply CPU ratio = %v, want 30", apply.CPURatio)
 	}
 	if destroy.Ideal != time.Second || destroy.MinCallsPerInstance != 2 || destroy.CallsPerInstance != 2 {
 		t.Errorf("destroy row = %+v", destroy)
