@@ -108,6 +108,12 @@ func TestRunSmoke(t *testing.T) {
 			t.Skipf("no CLI at %s: run `make tools` or set E2E_CLI", cli)
 		}
 	}
+	// The machine's CLI configuration may point at a missing file; the
+	// version must still be read (OpenTofu then prints a warning first).
+	t.Setenv("TF_CLI_CONFIG_FILE", filepath.Join(t.TempDir(), "missing.tfrc"))
+	if m := DescribeMachine(ctx, cli); m.CLIVersion == "" || m.CPUs == 0 {
+		t.Errorf("machine = %+v", m)
+	}
 	bin := t.TempDir()
 	if _, err := e2e.BuildProvider(ctx, root, bin); err != nil {
 		t.Fatal(err)

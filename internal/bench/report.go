@@ -232,11 +232,15 @@ func DescribeMachine(ctx context.Context, cli string) Machine {
 		}
 		f.Close()
 	}
-	out, err := exec.CommandContext(ctx, cli, "version", "-json").Output()
+	// The caller's CLI configuration may not exist, and OpenTofu then
+	// prints a warning ahead of the JSON: use none.
+	cmd := exec.CommandContext(ctx, cli, "version", "-json")
+	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+os.DevNull, "CHECKPOINT_DISABLE=1")
+	out, err := cmd.Output()
 	var v struct {
 		Version string `json:"terraform_version"`
 	}
-	if err == nil && json.Unmarshal(out, &v) == nil {
+	if i := bytes.IndexByte(out, '{'); err == nil && i >= 0 && json.Unmarshal(out[i:], &v) == nil {
 		m.CLIVersion = v.Version
 	}
 	return m
