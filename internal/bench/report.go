@@ -270,7 +270,11 @@ func WriteMarkdown(w io.Writer, m Machine, cli string, s Summary) {
 	for _, r := range s.Rows {
 		if r.Latency != lat {
 			lat = r.Latency
-			fmt.Fprintf(&b, "\nLatency %s, -parallelism=%d, medians of %d rounds:\n\n", lat, s.Parallelism, r.Rounds)
+			rounds := fmt.Sprintf("medians of %d rounds", r.Rounds)
+			if r.Rounds == 1 {
+				rounds = "one round"
+			}
+			fmt.Fprintf(&b, "\nLatency %s, -parallelism=%d, %s:\n\n", lat, s.Parallelism, rounds)
 			b.WriteString("| N | op | opencon_instance | terraform_data | ideal API | ratio | API calls / instance | provider CPU | core CPU (opencon / data) | CPU ratio | provider peak RSS |\n")
 			b.WriteString("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		}
@@ -300,7 +304,7 @@ func WriteMarkdown(w io.Writer, m Machine, cli string, s Summary) {
 	}
 	slices.Sort(ns)
 	if len(ns) > 0 {
-		b.WriteString("State per instance after apply:")
+		b.WriteString("\nState per instance after apply:")
 		for _, n := range ns {
 			fmt.Fprintf(&b, " N=%d: opencon_instance %.0f B, terraform_data %.0f B;", n, s.StatePerInstance[Opencon][n], s.StatePerInstance[TerraformData][n])
 		}
