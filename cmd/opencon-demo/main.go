@@ -92,7 +92,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	defer emu.Close()
+	defer func() { _ = emu.Close() }()
 	api := emu.APIURL()
 	fmt.Println("    API:", api)
 

@@ -153,7 +153,7 @@ func Run(ctx context.Context, cfg Config) ([]Sample, error) {
 						_ = emu.Close()
 						return samples, err
 					}
-					fmt.Fprintf(logw, "latency %-5s round %d/%d  N=%-4d %-16s %s\n", lat, round, cfg.Rounds, n, v, cycleLine(cycle))
+					_, _ = fmt.Fprintf(logw, "latency %-5s round %d/%d  N=%-4d %-16s %s\n", lat, round, cfg.Rounds, n, v, cycleLine(cycle))
 				}
 			}
 		}

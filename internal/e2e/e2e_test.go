@@ -85,7 +85,7 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer emu.Close()
+	defer func() { _ = emu.Close() }()
 	if emu.PID() == 0 {
 		t.Fatal("binary emulator without a pid")
 	}
@@ -101,7 +101,7 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer wd.Close()
+	defer func() { _ = wd.Close() }()
 	if err := wd.WriteConfig(InstancesConfig(2, "smoke")); err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func TestInProcessEmulatorStatsAndFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer emu.Close()
+	defer func() { _ = emu.Close() }()
 	if emu.PID() != 0 || emu.Server() == nil {
 		t.Fatalf("in-process emulator: pid %d, server %v", emu.PID(), emu.Server())
 	}
@@ -330,7 +330,7 @@ func TestProviderWritesProfilesOnSIGTERM(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
+	defer func() { _ = cmd.Process.Kill() }()
 	line := make(chan string, 1)
 	go func() {
 		b := make([]byte, 512)
