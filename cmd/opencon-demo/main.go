@@ -5,7 +5,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/hmac"
@@ -27,12 +26,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/opencon/terraform-provider-opencon/internal/e2e"
 	"github.com/opencon/terraform-provider-opencon/internal/opencon"
 )
 
 const (
-	userSecret   = "dev-user-secret"
-	orgSecret    = "dev-organization-secret"
+	userSecret   = e2e.UserSecret
+	orgSecret    = e2e.OrganizationSecret
 	clientID     = "quickstart-client-id.apps.googleusercontent.com"
 	clientSecret = "quickstart-client-secret"
 	redirectURI  = "https://auth.mycoolapp.com/oauth"
@@ -88,11 +88,12 @@ func run(ctx context.Context, o options) error {
 	defer os.RemoveAll(work)
 
 	step("Starting the emulator (one minute lasts %s)", o.minute)
-	api, stopEmulator, err := startEmulator(ctx, o.emulator, o.minute)
+	emu, err := e2e.StartEmulator(ctx, e2e.EmulatorOptions{Binary: o.emulator, Minute: o.minute, Stderr: os.Stderr})
 	if err != nil {
 		return err
 	}
-	defer stopEmulator()
+	defer func() { _ = emu.Close() }()
+	api := emu.APIURL()
 	fmt.Println("    API:", api)
 
 	step("Starting an event receiver that verifies Elements-Webhook-Signature")
@@ -182,50 +183,6 @@ To run the same configuration against the real platform:
   get authorization_code from the opencon_oauth_url data source's url (open it, approve, copy ?code=)
 `)
 	return nil
-}
-
-func startEmulator(ctx context.Context, bin string, minute time.Duration) (string, func(), error) {
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-minute", minute.String(),
-		"-user-secret", userSecret, "-organization-secret", orgSecret)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return "", nil, err
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return "", nil, err
-	}
-	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	}
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case line, ok := <-lines:
-		const prefix = "opencon-emulator listening on "
-		if !ok || !strings.HasPrefix(line, prefix) {
-			stop()
-			return "", nil, fmt.Errorf("the emulator did not start (first line %q)", line)
-		}
-		return strings.TrimPrefix(line, prefix), stop, nil
-	case <-ctx.Done():
-		stop()
-		return "", nil, ctx.Err()
-	}
 }
 
 func authorizationCode(ctx context.Context, client *opencon.Client) (string, error) {
