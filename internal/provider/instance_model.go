@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -176,12 +175,8 @@ func sameConfigValue(a, b any) bool {
 	return a == b
 }
 
-var htmlTag = regexp.MustCompile(`<[^>]*>`)
-
 // sanitizeName does what the platform does to names: strip HTML tags.
-func sanitizeName(name string) string {
-	return strings.TrimSpace(htmlTag.ReplaceAllString(name, ""))
-}
+func sanitizeName(name string) string { return opencon.SanitizeName(name) }
 
 // readInto fills the model from the server's instance. prior is what the user
 // manages (plan or prior state): secrets the API masks are kept from it, and
