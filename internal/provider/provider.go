@@ -71,14 +71,14 @@ func (p *openconProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				Sensitive:           true,
 			},
 			"request_timeout": schema.StringAttribute{
-				MarkdownDescription: fmt.Sprintf("How long one HTTP request may take, as a Go duration such as `30s` or `2m`, retries not included. Defaults to `%ds`.", opencon.DefaultRequestTimeout/time.Second),
+				MarkdownDescription: fmt.Sprintf("How long one HTTP request may take from when it is sent, as a Go duration such as `30s` or `2m`; retries, and waits for `max_requests_per_second` or `max_concurrent_requests`, not included. Defaults to `%ds`.", opencon.DefaultRequestTimeout/time.Second),
 				Optional:            true,
 				Validators:          []validator.String{durationValidator{}},
 			},
 			"max_retries": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("How many times a request is retried on transport errors, 429 and 5xx answers (honouring `Retry-After`, each wait capped at %s). "+
+				MarkdownDescription: fmt.Sprintf("How many times a request is retried on transport errors, 429 and 5xx answers (honouring `Retry-After`, each wait capped at %d seconds). "+
 					"A create whose answer was lost is looked up first and sent again only when the lookup proves it created nothing. Defaults to %d; 0 turns retries off.",
-					opencon.MaxRetryAfter, opencon.DefaultMaxRetries),
+					opencon.MaxRetryAfter/time.Second, opencon.DefaultMaxRetries),
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, 20)},
 			},
