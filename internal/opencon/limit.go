@@ -61,6 +61,9 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	release, err := g.acquire(ctx)
 	if err != nil {
+		if req.Body != nil {
+			req.Body.Close() // a RoundTripper closes the body, sent or not
+		}
 		return nil, &notSentError{err}
 	}
 	cancel := context.CancelFunc(func() {})

@@ -112,21 +112,10 @@ func TestBenchRateLimit(t *testing.T) {
 			srv := httptest.NewServer(log.wrap(emu))
 			t.Cleanup(func() { srv.Close(); emu.Close() })
 
-			config := fmt.Sprintf(`
-terraform {
-  required_providers {
-    opencon = {
-      source = %q
-    }
-  }
-}
-
-provider "opencon" {
-  base_url            = %q
-  user_secret         = %q
-  organization_secret = %q
-%s}
-
+			// The usual provider block, with the client's default retries
+			// (the run without a limit needs them) and the setting measured.
+			env := &testEnv{baseURL: srv.URL + emulator.APIPrefix}
+			config := strings.Replace(env.providerConfig(), "  max_retries         = 0\n", c.setting, 1) + fmt.Sprintf(`
 resource "opencon_instance" "erp" {
   count       = %d
   element_key = "netsuiteerp"
@@ -139,7 +128,10 @@ resource "opencon_instance" "erp" {
     "user.password" = "hunter2"
   }
 }
-`, testProviderSource(), srv.URL+emulator.APIPrefix, testUserSecret, testOrganizationSecret, c.setting, instances)
+`, instances)
+			if strings.Contains(config, "max_retries") {
+				t.Fatal("the provider block still sets max_retries")
+			}
 
 			start := time.Now()
 			resource.Test(t, resource.TestCase{

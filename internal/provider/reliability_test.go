@@ -130,6 +130,44 @@ func TestAccInstance_createRetriedWhenProvablyAbsent(t *testing.T) {
 	})
 }
 
+// TestAccInstance_reauthenticationAnswerLost: the PATCH carrying a new code
+// is applied but its answer lost. It is not sent again (the code would be
+// spent twice); the diagnostic says the outcome is unknown and what to do,
+// and a fresh code then re-authenticates with an empty plan after.
+func TestAccInstance_reauthenticationAnswerLost(t *testing.T) {
+	e := newTestEnv(t)
+	first, second, third := e.authorizationCode(), e.authorizationCode(), e.authorizationCode()
+	cfg := strings.Replace(e.providerConfig(), "max_retries         = 0", "max_retries         = 3", 1)
+	config := func(code string) string {
+		return strings.Replace(instanceConfig(e, "gmail", gmailArgs(code), changedMessagesBlock), e.providerConfig(), cfg, 1)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: config(first)},
+			{
+				PreConfig: func() {
+					e.emu.ResetStats()
+					e.emu.InjectFault("PATCH /instances/{id}", emulator.FaultDrop, 1)
+				},
+				Config:      config(second),
+				ExpectError: expectError(`(?s)Cannot tell whether the instance was updated.*outcome is unknown.*authenticate it again with a new code`),
+			},
+			{
+				PreConfig: func() {
+					if n := e.emu.Stats()["PATCH /instances/{id}"]; n != 1 {
+						t.Errorf("the PATCH with a code was sent %d times, want once", n)
+					}
+				},
+				Config: config(third),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
+
 // hostileServer answers every API call in one broken way, echoing the
 // Authorization header and the request body as a careless server might.
 type hostileServer struct {
