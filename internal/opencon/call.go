@@ -53,7 +53,7 @@ type call struct {
 type callKey struct{}
 
 // callOf returns the call a request context carries. Every request the
-// Client sends carries one; the zero call (not a POST, not logging) stands
+// Client sends carries one; the zero call (not once, not logging) stands
 // in should that ever fail, rather than a panic.
 func callOf(ctx context.Context) *call {
 	if cl, ok := ctx.Value(callKey{}).(*call); ok {
