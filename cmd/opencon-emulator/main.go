@@ -34,6 +34,7 @@ func run(args []string) error {
 		rateLimit = fs.Float64("rate-limit", 0, "API requests per second above which calls get 429 (0 = no limit)")
 		errorRate = fs.Float64("error-rate", 0, "fraction of API calls answered 503 without being applied")
 		dropRate  = fs.Float64("drop-rate", 0, "fraction of mutating API calls applied, then answered by closing the connection")
+		pageSize  = fs.Int("page-size", emulator.DefaultPageSize, "instances per page of GET /instances, the default and the maximum of its pageSize parameter")
 		seed      = fs.Int64("seed", 0, "random seed for ids, tokens and faults (0 = random)")
 		stateFile = fs.String("state-file", "", "file to load state from and save it to")
 		minute    = fs.Duration("minute", time.Minute, "length of an emulated minute for polling and retries")
@@ -41,7 +42,13 @@ func run(args []string) error {
 		remote    = fs.Bool("allow-remote-callbacks", false, "deliver events to callback URLs that are not on this machine")
 	)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
+	}
+	if *pageSize < 1 {
+		return fmt.Errorf("-page-size is %d; it must be at least 1", *pageSize)
 	}
 	opts := emulator.Options{
 		UserSecret:         *userSec,
@@ -50,6 +57,7 @@ func run(args []string) error {
 		RateLimit:          *rateLimit,
 		ErrorRate:          *errorRate,
 		DropRate:           *dropRate,
+		PageSize:           *pageSize,
 		Seed:               *seed,
 		StateFile:          *stateFile,
 		Minute:             *minute,

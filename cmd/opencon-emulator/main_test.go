@@ -102,3 +102,13 @@ func TestBinaryPrintsListeningLineAndShutsDown(t *testing.T) {
 		t.Errorf("state file after shutdown: %v %s", err, data)
 	}
 }
+
+func TestFlags(t *testing.T) {
+	if err := run([]string{"-h"}); err != nil {
+		t.Errorf("-h: %v, want the usage and no error", err)
+	}
+	err := run([]string{"-page-size", "0"})
+	if err == nil || !strings.Contains(err.Error(), "-page-size") {
+		t.Errorf("-page-size 0: %v, want an error naming the flag", err)
+	}
+}

@@ -1,9 +1,15 @@
 package emulator
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"hash/fnv"
 	"maps"
 	"net/http"
+	"net/url"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -279,22 +285,111 @@ func (s *Server) getInstance(c *call) {
 	})
 }
 
+// listInstances answers GET /instances a page at a time, as the platform
+// does (reference section 2.1): at most pageSize items (default and maximum
+// Options.PageSize) in id order, Elements-Total-Count and
+// Elements-Returned-Count, and Elements-Next-Page-Token while more follow.
+// hydrate=false gives abridged items. 404 when nothing matches at all.
 func (s *Server) listInstances(c *call) {
-	q := c.r.URL.Query()
-	tags := append(q["tags[]"], q["tags"]...)
-	search := strings.ToLower(q.Get("searchText"))
+	f, size, after, err := s.parseListQuery(c.r.URL.Query())
+	if err != nil {
+		c.failErr(err)
+		return
+	}
 	c.read(func() (any, error) {
-		var out []instanceView
+		var matching []*instance
 		for _, inst := range s.st.sortedInstances() {
-			if hasAllTags(inst.Tags, tags) && strings.Contains(strings.ToLower(inst.Name), search) {
-				out = append(out, renderInstance(inst))
+			if f.matches(inst) {
+				matching = append(matching, inst)
 			}
 		}
-		if len(out) == 0 {
+		if len(matching) == 0 {
 			return nil, &notFound{msg: "No element instances found"}
+		}
+		page := matching[sort.Search(len(matching), func(i int) bool { return matching[i].ID > after }):]
+		more := len(page) > size
+		if more {
+			page = page[:size]
+		}
+		h := c.w.Header()
+		h.Set("Elements-Total-Count", strconv.Itoa(len(matching)))
+		h.Set("Elements-Returned-Count", strconv.Itoa(len(page)))
+		if more {
+			h.Set("Elements-Next-Page-Token", f.pageToken(page[len(page)-1].ID))
+		}
+		if f.abridged {
+			out := make([]abridgedInstanceView, 0, len(page))
+			for _, inst := range page {
+				out = append(out, renderAbridged(inst))
+			}
+			return out, nil
+		}
+		out := make([]instanceView, 0, len(page))
+		for _, inst := range page {
+			out = append(out, renderInstance(inst))
 		}
 		return out, nil
 	})
+}
+
+// listFilter is what GET /instances selects by.
+type listFilter struct {
+	tags     []string
+	search   string
+	abridged bool
+}
+
+func (f listFilter) matches(inst *instance) bool {
+	return hasAllTags(inst.Tags, f.tags) && strings.Contains(strings.ToLower(inst.Name), f.search)
+}
+
+// fingerprint names the query a page token belongs to, so that a next page
+// asked for with other filters is refused rather than answered with a mix.
+func (f listFilter) fingerprint() string {
+	tags := slices.Clone(f.tags)
+	sort.Strings(tags)
+	h := fnv.New64a()
+	_, _ = fmt.Fprintf(h, "%q|%q|%v", tags, f.search, f.abridged)
+	return strconv.FormatUint(h.Sum64(), 36)
+}
+
+// pageToken is the opaque Elements-Next-Page-Token of the page ending at
+// lastID. Paging by id rather than by offset keeps pages stable while
+// instances are created or deleted between them.
+func (f listFilter) pageToken(lastID int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("v1:" + strconv.FormatInt(lastID, 10) + ":" + f.fingerprint()))
+}
+
+// parseListQuery reads the filters, the page size and the position after
+// which the page starts (0 for the first page).
+func (s *Server) parseListQuery(q url.Values) (f listFilter, size int, after int64, err error) {
+	f = listFilter{
+		tags:     append(q["tags[]"], q["tags"]...),
+		search:   strings.ToLower(q.Get("searchText")),
+		abridged: strings.EqualFold(q.Get("hydrate"), "false"),
+	}
+	size = s.opts.PageSize
+	if raw := q.Get("pageSize"); raw != "" {
+		n, convErr := strconv.Atoi(raw)
+		if convErr != nil || n < 1 {
+			return f, 0, 0, badRequestf("pageSize must be a whole number of at least 1, not %q", raw)
+		}
+		size = min(n, s.opts.PageSize)
+	}
+	if raw := q.Get("nextPage"); raw != "" {
+		b, decErr := base64.RawURLEncoding.DecodeString(raw)
+		parts := strings.Split(string(b), ":")
+		if decErr != nil || len(parts) != 3 || parts[0] != "v1" {
+			return f, 0, 0, badRequestf("Invalid nextPage token %q", raw)
+		}
+		if after, err = strconv.ParseInt(parts[1], 10, 64); err != nil {
+			return f, 0, 0, badRequestf("Invalid nextPage token %q", raw)
+		}
+		if parts[2] != f.fingerprint() {
+			return f, 0, 0, badRequestf("The nextPage token belongs to another query: repeat its tags[], searchText and hydrate parameters")
+		}
+	}
+	return f, size, after, nil
 }
 
 func hasAllTags(have, want []string) bool {

@@ -25,6 +25,9 @@ const (
 	DefaultOrganizationSecret = "dev-organization-secret"
 )
 
+// DefaultPageSize is the platform's page size of GET /instances.
+const DefaultPageSize = 200
+
 // Options configures a Server. The zero value is usable.
 type Options struct {
 	UserSecret         string
@@ -40,6 +43,10 @@ type Options struct {
 	// DropRate is the fraction of mutating API calls that are applied and
 	// then answered by closing the connection.
 	DropRate float64
+	// PageSize is how many instances one page of GET /instances holds at
+	// most, the default and the ceiling of its pageSize parameter; 0 means
+	// DefaultPageSize, the platform's.
+	PageSize int
 	// Seed makes ids, tokens and fault decisions repeatable; 0 picks a random seed.
 	Seed int64
 	// StateFile, when set, is loaded at start and rewritten after every change.
@@ -93,6 +100,9 @@ func New(opts Options) *Server {
 	}
 	if opts.OrganizationSecret == "" {
 		opts.OrganizationSecret = DefaultOrganizationSecret
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = DefaultPageSize
 	}
 	if opts.Minute <= 0 {
 		opts.Minute = time.Minute

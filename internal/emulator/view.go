@@ -85,6 +85,33 @@ func renderInstance(inst *instance) instanceView {
 	}
 }
 
+// abridgedInstanceView is a list item under hydrate=false: the fields of
+// the documented list example, without the element, the token, the
+// configuration or the event fields.
+type abridgedInstanceView struct {
+	ID              int64    `json:"id"`
+	Name            string   `json:"name"`
+	CreatedDate     string   `json:"createdDate"`
+	ElementID       int64    `json:"elementId"`
+	Tags            []string `json:"tags"`
+	Valid           bool     `json:"valid"`
+	MaxCacheSize    int64    `json:"maxCacheSize"`
+	CacheTimeToLive int64    `json:"cacheTimeToLive"`
+	CachingEnabled  bool     `json:"cachingEnabled"`
+}
+
+func renderAbridged(inst *instance) abridgedInstanceView {
+	full := renderInstance(inst)
+	return abridgedInstanceView{
+		ID:          full.ID,
+		Name:        full.Name,
+		CreatedDate: full.CreatedDate,
+		ElementID:   full.ElementID,
+		Tags:        full.Tags,
+		Valid:       full.Valid,
+	}
+}
+
 func maskValue(el *elementDef, key string, v *string) *string {
 	if v == nil {
 		return nil

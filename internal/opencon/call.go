@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -32,17 +33,27 @@ type call struct {
 	// see secrets.
 	secretList []string
 
+	// once marks a call that must not be repeated while its outcome is
+	// unknown: a POST, and a PATCH or PUT that spends providerData such as
+	// a one-time code.
+	once bool
+
 	attempt int
 	start   time.Time
 	// mayHaveReached is set when the last attempt failed in a way that does not
 	// prove the server never saw the request.
 	mayHaveReached bool
+	// retrying describes the answer the call is waiting to retry, for the
+	// error should its context end during the wait.
+	retrying string
+	// note is why the call was not retried although the answer allowed it.
+	note string
 }
 
 type callKey struct{}
 
 // callOf returns the call a request context carries. Every request the
-// Client sends carries one; the zero call (not a POST, not logging) stands
+// Client sends carries one; the zero call (not once, not logging) stands
 // in should that ever fail, rather than a panic.
 func callOf(ctx context.Context) *call {
 	if cl, ok := ctx.Value(callKey{}).(*call); ok {
@@ -51,26 +62,70 @@ func callOf(ctx context.Context) *call {
 	return &call{}
 }
 
+// request is one API call to make.
+type request struct {
+	method string
+	path   string
+	query  url.Values
+	body   any
+	// once: see call.once. newRequest sets it for POST.
+	once bool
+}
+
+func newRequest(method, path string, query url.Values, body any) request {
+	return request{method: method, path: path, query: query, body: body, once: method == http.MethodPost}
+}
+
+// answer is a 2xx the caller may still find unusable: its status, request id
+// and headers, and the call to name in an error.
+type answer struct {
+	cl        *call
+	status    int
+	requestID string
+	header    http.Header
+}
+
+// fail is the error of an answer that came but cannot be used; for a call
+// that must not be repeated it is ErrAmbiguous, as the request may have
+// been processed.
+func (a *answer) fail(format string, args ...any) error {
+	return a.cl.unknownIf(a.status, a.cl.errorf("%d response (request id %s): "+format,
+		append([]any{a.status, a.requestID}, args...)...))
+}
+
 // do sends one request with retries and decodes a 2xx JSON answer into out.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
-	cl, req, err := c.newCall(ctx, method, path, query, in)
+	_, err := c.exchange(ctx, newRequest(method, path, query, in), out)
+	return err
+}
+
+// exchange is do for callers that check the answer further. A call whose
+// context has no deadline gets DefaultOperationTimeout.
+func (c *Client) exchange(ctx context.Context, r request, out any) (*answer, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.operationTimeout)
+		defer cancel()
+	}
+	cl, req, err := c.newCall(ctx, r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	resp, err := cl.send(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	return cl.decode(resp, out)
 }
 
 // newCall builds the request: body, URL, headers, and the call in its context.
-func (c *Client) newCall(ctx context.Context, method, path string, query url.Values, in any) (*call, *retryablehttp.Request, error) {
-	cl := &call{c: c, ctx: ctx, method: method, path: redactPath(path, query), query: query}
+func (c *Client) newCall(ctx context.Context, r request) (*call, *retryablehttp.Request, error) {
+	method, path, query, in := r.method, r.path, r.query, r.body
+	cl := &call{c: c, ctx: ctx, method: method, path: redactPath(path, query), query: query, once: r.once}
 	if err := ctx.Err(); err != nil {
 		return nil, nil, cl.errorf("%w", err)
 	}
-	cl.logging = c.logger != nil && c.logger.Enabled(ctx)
+	cl.logging = c.logger != nil && c.logger.Enabled(ctx, LevelDebug)
 	var body any
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -112,19 +167,25 @@ func (cl *call) send(req *retryablehttp.Request) (*http.Response, error) {
 		resp.Body.Close()
 	}
 	err = sanitizeErr(err, cl.secrets())
+	if cl.note != "" {
+		err = fmt.Errorf("%w; %s", err, cl.note)
+	}
 	if cl.attempt > 1 && !cl.outcomeUnknown(status) {
 		return nil, cl.errorf("after %d attempts: %w", cl.attempt, err)
 	}
 	return nil, cl.unknownIf(status, cl.errorf("%w", err))
 }
 
-// decode reads the answer: at most maxResponseBytes of it, logged redacted;
-// a non-2xx becomes an APIError and a 2xx is decoded into out.
-func (cl *call) decode(resp *http.Response, out any) error {
+// decode reads the answer: at most the client's body cap of it, logged
+// redacted. A redirect becomes a RedirectError, any other non-2xx an
+// APIError; a 2xx that is not JSON, or is empty or null where out expects a
+// value, is an error naming the call, the status and the request id.
+func (cl *call) decode(resp *http.Response, out any) (*answer, error) {
 	defer resp.Body.Close()
-	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	if readErr == nil && len(body) > maxResponseBytes {
-		readErr = fmt.Errorf("response body larger than %d bytes", maxResponseBytes)
+	limit := cl.c.maxBody
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if readErr == nil && int64(len(body)) > limit {
+		readErr = fmt.Errorf("response body larger than %d bytes", limit)
 	}
 	if cl.logging && len(body) > 0 {
 		cl.log("opencon response body", map[string]any{
@@ -134,40 +195,59 @@ func (cl *call) decode(resp *http.Response, out any) error {
 	}
 
 	status := resp.StatusCode
+	if status >= 300 && status <= 399 {
+		return nil, newRedirectError(resp, cl)
+	}
 	if status < 200 || status > 299 {
 		apiErr := newAPIError(resp, cl.method, cl.path, body, cl.secrets())
 		apiErr.Attempts = cl.attempt
 		apiErr.Ambiguous = cl.outcomeUnknown(status)
-		return apiErr
+		apiErr.Note = cl.note
+		return nil, apiErr
 	}
-	requestID := headerRequestID(resp)
+	a := &answer{cl: cl, status: status, requestID: headerRequestID(resp), header: resp.Header}
 	if readErr != nil {
-		return cl.unknownIf(status, cl.errorf("%d response (request id %s): reading body: %v",
-			status, requestID, sanitizeErr(readErr, cl.secrets())))
+		return nil, a.fail("reading body: %v", sanitizeErr(readErr, cl.secrets()))
 	}
 	if out == nil {
-		return nil
+		return a, nil
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return cl.unknownIf(status, cl.errorf("%d response (request id %s): empty body, expected JSON", status, requestID))
+	trimmed := bytes.TrimSpace(body)
+	switch {
+	case len(trimmed) == 0:
+		return nil, a.fail("empty body, expected JSON")
+	case string(trimmed) == "null":
+		return nil, a.fail("body is null, expected JSON")
 	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return cl.unknownIf(status, cl.errorf("%d response (request id %s): cannot decode body: %v; body starts %q",
-			status, requestID, err, excerpt(body, cl.secrets())))
+	if ct := resp.Header.Get("Content-Type"); ct != "" && !isJSONMediaType(ct) {
+		return nil, a.fail("Content-Type is %q, expected application/json; body starts %q", excerpt([]byte(ct), cl.secrets()), excerpt(body, cl.secrets()))
 	}
-	return nil
+	if err := json.Unmarshal(trimmed, out); err != nil {
+		return nil, a.fail("cannot decode body: %v; body starts %q", err, excerpt(body, cl.secrets()))
+	}
+	return a, nil
+}
+
+// isJSONMediaType accepts application/json, the +json types and
+// text/plain, which gateways and servers that do not label their answers
+// use; HTML (a proxy's or portal's page), XML and the like are refused.
+func isJSONMediaType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/plain")
 }
 
 // outcomeUnknown is the one place that decides whether a failed call may
 // have been processed all the same, so that the caller must look before it
-// tries again; status is the answer's, 0 when none came. Only POST creates:
-// every other method is idempotent. A POST's outcome is unknown when no
-// answer came although the request may have reached the server, when the
-// answer was a 5xx (the platform may have failed after processing it), and
-// when a 2xx answer could not be used. A 429 or another 4xx was refused
-// before processing.
+// tries again; status is the answer's, 0 when none came. Only calls marked
+// once count (a POST, a PATCH or PUT spending providerData): every other
+// call is idempotent. Their outcome is unknown when no answer came although
+// the request may have reached the server, when the answer was a 5xx (the
+// platform may have failed after processing it), a 2xx that could not be
+// used, or a 301, 302 or 303 (which after a POST may mean "done, see
+// there"). A 307 or 308 asks for the request to be repeated elsewhere, and
+// a 429 or another 4xx was refused before processing.
 func (cl *call) outcomeUnknown(status int) bool {
-	if cl.method != http.MethodPost {
+	if !cl.once {
 		return false
 	}
 	switch {
@@ -175,8 +255,10 @@ func (cl *call) outcomeUnknown(status int) bool {
 		return cl.mayHaveReached
 	case status >= 500:
 		return true
+	case status == http.StatusTemporaryRedirect || status == http.StatusPermanentRedirect:
+		return false
 	default:
-		return status >= 200 && status <= 299
+		return status >= 200 && status <= 399
 	}
 }
 
@@ -204,7 +286,23 @@ func (cl *call) secrets() []string {
 	return cl.secretList
 }
 
-func (cl *call) log(msg string, fields map[string]any) { cl.c.logger.Log(cl.ctx, msg, fields) }
+// log writes a debug record; callers check cl.logging first.
+func (cl *call) log(msg string, fields map[string]any) {
+	cl.c.logger.Log(cl.ctx, LevelDebug, msg, fields)
+}
+
+// logAt writes a record of level when the Logger wants it.
+func (cl *call) logAt(level Level, msg string, fields map[string]any) {
+	if cl.c != nil {
+		cl.c.logAt(cl.ctx, level, msg, fields)
+	}
+}
+
+func (c *Client) logAt(ctx context.Context, level Level, msg string, fields map[string]any) {
+	if c.logger != nil && c.logger.Enabled(ctx, level) {
+		c.logger.Log(ctx, level, msg, fields)
+	}
+}
 
 // beforeAttempt is the RequestLogHook: it counts and times the attempt and
 // logs it, with the redacted body on the first.
@@ -223,7 +321,7 @@ func beforeAttempt(_ retryablehttp.Logger, r *http.Request, i int) {
 
 // afterAttempt notes how an attempt ended and logs it.
 func (cl *call) afterAttempt(resp *http.Response, err error) {
-	cl.mayHaveReached = err != nil && !isDialError(err)
+	cl.mayHaveReached = err != nil && !neverSent(err)
 	if !cl.logging {
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -30,6 +31,18 @@ const (
 	// DefaultUserAgent is the User-Agent, and the product name the provider
 	// puts in front of its version.
 	DefaultUserAgent = "terraform-provider-opencon"
+	// DefaultMaxConcurrentRequests caps the requests one Client has in
+	// flight. It equals Terraform's default -parallelism, so a default run is
+	// never slowed by it; it bounds a raised -parallelism.
+	DefaultMaxConcurrentRequests = 10
+	// DefaultOperationTimeout bounds a call, its retries and their waits
+	// included, whose context has no deadline of its own. Callers that run
+	// an operation without a configurable timeout (data sources, ephemeral
+	// resources) should give it this one.
+	DefaultOperationTimeout = 5 * time.Minute
+	// MaxRetryAfter caps each wait a Retry-After header asks for: a 429 with
+	// Retry-After: 86400 is retried after a minute, not a day.
+	MaxRetryAfter = time.Minute
 
 	defaultRetryWaitMin = 500 * time.Millisecond
 	defaultRetryWaitMax = 30 * time.Second
@@ -49,10 +62,14 @@ type Config struct {
 	UserSecret         string
 	OrganizationSecret string
 	// RequestTimeout bounds one attempt of the client's own pooled HTTP
-	// client; 0 means DefaultRequestTimeout. It does not apply to HTTPClient.
+	// client from when it is sent, waits for the rate limit and for a free
+	// request slot not included; 0 means DefaultRequestTimeout. It does not
+	// apply to HTTPClient.
 	RequestTimeout time.Duration
-	// HTTPClient, when set, is used as it is for every attempt (tests swap
-	// transports through it); its own Timeout applies.
+	// HTTPClient, when set, is used for every attempt (tests swap
+	// transports through it); its own Timeout applies. Its CheckRedirect is
+	// replaced by the client's, which follows no redirect, and its Transport
+	// is wrapped by the rate limit and the concurrency cap.
 	HTTPClient *http.Client
 	// UserAgent is the whole User-Agent header; "" means DefaultUserAgent.
 	UserAgent string
@@ -63,18 +80,43 @@ type Config struct {
 	// 500ms and 30s).
 	RetryWaitMin time.Duration
 	RetryWaitMax time.Duration
-	// Logger receives debug records of every attempt; nil logs nothing.
+	// MaxRequestsPerSecond, when positive, paces every attempt of this
+	// Client, retries included, to at most this many a second; 0 means no
+	// limit. The platform documents none; set it to the account's limit.
+	MaxRequestsPerSecond float64
+	// MaxConcurrentRequests caps the attempts in flight at once; 0 means
+	// DefaultMaxConcurrentRequests.
+	MaxConcurrentRequests int
+	// Logger receives the client's records; nil logs nothing.
 	Logger Logger
 }
 
-// Logger receives the client's debug records: one per attempt sent (with the
-// request body on the first), one per answer or transport failure, one per
-// response body. Paths, bodies and errors in them are already redacted.
+// Level is the severity of a log record.
+type Level int
+
+const (
+	// LevelDebug records every attempt, answer and response body.
+	LevelDebug Level = iota
+	// LevelInfo records every wait before a retry, with the answer's
+	// request id and Retry-After.
+	LevelInfo
+	// LevelWarn records what a caller may want to know although the call
+	// succeeded: a create whose outcome was unknown, a list whose count
+	// disagrees with the platform's total.
+	LevelWarn
+)
+
+// Logger receives the client's records: at LevelDebug one per attempt sent
+// (with the request body on the first), one per answer or transport failure,
+// one per response body; at LevelInfo one per wait before a retry; at
+// LevelWarn the surprises. Paths, bodies and errors in them are already
+// redacted.
 type Logger interface {
-	// Enabled reports whether records logged with ctx are written anywhere.
-	// When it is false the client builds no record: no fields, no redaction.
-	Enabled(ctx context.Context) bool
-	Log(ctx context.Context, msg string, fields map[string]any)
+	// Enabled reports whether records of level logged with ctx are written
+	// anywhere. When it is false the client builds no record: no fields, no
+	// redaction.
+	Enabled(ctx context.Context, level Level) bool
+	Log(ctx context.Context, level Level, msg string, fields map[string]any)
 }
 
 // BaseURLError is NewClient's answer to a Config.BaseURL it refuses.
@@ -94,8 +136,16 @@ type Client struct {
 	authHeader string
 	userAgent  string
 	http       *retryablehttp.Client
+	gate       *gate
 	logger     Logger
 	secrets    []string
+
+	retryMax               int
+	retryWaitMin, waitMax  time.Duration
+	maxRetryAfter          time.Duration
+	maxBody                int64
+	operationTimeout       time.Duration
+	reconcileLookupTimeout time.Duration
 }
 
 // NewClient validates cfg and returns a Client.
@@ -122,30 +172,64 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.RequestTimeout < 0 {
 		return nil, fmt.Errorf("opencon: RequestTimeout is %v; it must not be negative", cfg.RequestTimeout)
 	}
-
-	httpClient := cfg.HTTPClient
-	if httpClient == nil {
-		httpClient = cleanhttp.DefaultPooledClient()
-		httpClient.Timeout = orDefault(cfg.RequestTimeout, DefaultRequestTimeout)
+	if r := cfg.MaxRequestsPerSecond; r < 0 || math.IsNaN(r) || math.IsInf(r, 0) {
+		return nil, fmt.Errorf("opencon: MaxRequestsPerSecond is %v; it must not be negative", cfg.MaxRequestsPerSecond)
 	}
+	if cfg.MaxConcurrentRequests < 0 {
+		return nil, fmt.Errorf("opencon: MaxConcurrentRequests is %d; it must not be negative", cfg.MaxConcurrentRequests)
+	}
+	concurrency := cfg.MaxConcurrentRequests
+	if concurrency == 0 {
+		concurrency = DefaultMaxConcurrentRequests
+	}
+
+	var httpClient http.Client
+	var attemptTimeout time.Duration
+	if cfg.HTTPClient != nil {
+		httpClient = *cfg.HTTPClient
+	} else {
+		transport := cleanhttp.DefaultPooledTransport()
+		// Keep a connection for every request that may be in flight.
+		transport.MaxIdleConnsPerHost = concurrency
+		httpClient.Transport = transport
+		// The gate times each attempt from when it is sent, so that waiting
+		// for the rate limit does not count against it.
+		attemptTimeout = orDefault(cfg.RequestTimeout, DefaultRequestTimeout)
+	}
+	next := httpClient.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	g := newGate(next, concurrency, cfg.MaxRequestsPerSecond, attemptTimeout)
+	httpClient.Transport = g
+	httpClient.CheckRedirect = refuseRedirects
+
 	waitMin := orDefault(cfg.RetryWaitMin, defaultRetryWaitMin)
 	c := &Client{
-		baseURL:    base,
-		authHeader: "User " + cfg.UserSecret + ", Organization " + cfg.OrganizationSecret,
-		userAgent:  cfg.UserAgent,
-		logger:     cfg.Logger,
-		secrets:    []string{cfg.UserSecret, cfg.OrganizationSecret},
+		baseURL:                base,
+		authHeader:             "User " + cfg.UserSecret + ", Organization " + cfg.OrganizationSecret,
+		userAgent:              cfg.UserAgent,
+		gate:                   g,
+		logger:                 cfg.Logger,
+		secrets:                []string{cfg.UserSecret, cfg.OrganizationSecret},
+		retryMax:               retries,
+		retryWaitMin:           waitMin,
+		waitMax:                max(orDefault(cfg.RetryWaitMax, defaultRetryWaitMax), waitMin),
+		maxRetryAfter:          MaxRetryAfter,
+		maxBody:                maxResponseBytes,
+		operationTimeout:       DefaultOperationTimeout,
+		reconcileLookupTimeout: defaultReconcileLookupTimeout,
 	}
 	if c.userAgent == "" {
 		c.userAgent = DefaultUserAgent
 	}
 	c.http = &retryablehttp.Client{
-		HTTPClient:   httpClient,
-		RetryWaitMin: waitMin,
-		RetryWaitMax: max(orDefault(cfg.RetryWaitMax, defaultRetryWaitMax), waitMin),
-		RetryMax:     retries,
-		CheckRetry:   checkRetry,
-		Backoff:      backoff,
+		HTTPClient: &httpClient,
+		// checkRetry decides and waits itself, where it has the call's
+		// context to log the wait and explain a deadline that ends it.
+		RetryMax:   retries,
+		CheckRetry: checkRetry,
+		Backoff:    func(time.Duration, time.Duration, int, *http.Response) time.Duration { return 0 },
 		// Hand the last response back as it is, so that an exhausted retry
 		// yields the platform's APIError rather than a generic "giving up".
 		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
@@ -153,6 +237,13 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	return c, nil
 }
+
+// refuseRedirects is the redirect policy: none is followed. The platform API
+// does not redirect, and following one would re-send the Authorization
+// header and the body (OAuth secrets, refresh tokens, codes) to wherever it
+// points, in clear if it points to http://. decode turns the 3xx into a
+// *RedirectError.
+func refuseRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // orDefault is d, or def when d is not positive.
 func orDefault(d, def time.Duration) time.Duration {

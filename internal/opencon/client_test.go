@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -138,9 +139,9 @@ type logCapture struct {
 	fields   []map[string]any
 }
 
-func (l *logCapture) Enabled(context.Context) bool { return !l.disabled }
+func (l *logCapture) Enabled(context.Context, Level) bool { return !l.disabled }
 
-func (l *logCapture) Log(_ context.Context, msg string, fields map[string]any) {
+func (l *logCapture) Log(_ context.Context, level Level, msg string, fields map[string]any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, _ := json.Marshal(fields)
@@ -150,7 +151,21 @@ func (l *logCapture) Log(_ context.Context, msg string, fields map[string]any) {
 		cp[k] = v
 	}
 	cp["msg"] = msg
+	cp["level"] = level
 	l.fields = append(l.fields, cp)
+}
+
+// at returns the records of one level.
+func (l *logCapture) at(level Level) []map[string]any {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	for _, f := range l.fields {
+		if f["level"] == level {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func (l *logCapture) text() string {
@@ -218,11 +233,14 @@ func TestNewClientDefaults(t *testing.T) {
 	c := newTestClient(t, "https://example.com", func(c *Config) {
 		c.MaxRetries, c.RetryWaitMin, c.RetryWaitMax, c.UserAgent = nil, 0, 0, ""
 	})
-	if rc := c.http; rc.RetryMax != 4 || rc.RetryWaitMin != 500*time.Millisecond || rc.RetryWaitMax != 30*time.Second {
-		t.Errorf("defaults = %d %v %v, want 4 500ms 30s", rc.RetryMax, rc.RetryWaitMin, rc.RetryWaitMax)
+	if c.retryMax != 4 || c.http.RetryMax != 4 || c.retryWaitMin != 500*time.Millisecond || c.waitMax != 30*time.Second {
+		t.Errorf("defaults = %d %v %v, want 4 500ms 30s", c.retryMax, c.retryWaitMin, c.waitMax)
 	}
-	if got := c.http.HTTPClient.Timeout; got != 60*time.Second {
-		t.Errorf("default request timeout = %v, want 60s", got)
+	if got := c.gate.attemptTimeout; got != 60*time.Second || c.http.HTTPClient.Timeout != 0 {
+		t.Errorf("default request timeout = %v (client timeout %v), want 60s timed by the gate", got, c.http.HTTPClient.Timeout)
+	}
+	if got := cap(c.gate.slots); got != DefaultMaxConcurrentRequests || c.gate.limiter != nil {
+		t.Errorf("default concurrency %d, limiter %v; want %d and none", got, c.gate.limiter, DefaultMaxConcurrentRequests)
 	}
 	if c.userAgent != "terraform-provider-opencon" {
 		t.Errorf("default user agent = %q", c.userAgent)
@@ -231,12 +249,20 @@ func TestNewClientDefaults(t *testing.T) {
 	if c.http.RetryMax != 0 {
 		t.Errorf("MaxRetries 0 gave %d retries, want 0", c.http.RetryMax)
 	}
-	if got := c.http.HTTPClient.Timeout; got != 5*time.Second {
+	if got := c.gate.attemptTimeout; got != 5*time.Second {
 		t.Errorf("request timeout = %v, want 5s", got)
 	}
+	c = newTestClient(t, "https://example.com", func(c *Config) { c.MaxRequestsPerSecond, c.MaxConcurrentRequests = 2.5, 3 })
+	if cap(c.gate.slots) != 3 || c.gate.limiter == nil || float64(c.gate.limiter.Limit()) != 2.5 {
+		t.Errorf("concurrency %d, limiter %v; want 3 and 2.5/s", cap(c.gate.slots), c.gate.limiter)
+	}
 	for name, mod := range map[string]func(*Config){
-		"negative retries": func(c *Config) { c.MaxRetries = new(-1) },
-		"negative timeout": func(c *Config) { c.RequestTimeout = -time.Second },
+		"negative retries":     func(c *Config) { c.MaxRetries = new(-1) },
+		"negative timeout":     func(c *Config) { c.RequestTimeout = -time.Second },
+		"negative rate":        func(c *Config) { c.MaxRequestsPerSecond = -1 },
+		"NaN rate":             func(c *Config) { c.MaxRequestsPerSecond = math.NaN() },
+		"infinite rate":        func(c *Config) { c.MaxRequestsPerSecond = math.Inf(1) },
+		"negative concurrency": func(c *Config) { c.MaxConcurrentRequests = -2 },
 	} {
 		if _, err := NewClient(func() Config { cfg := testConfig("https://example.com"); mod(&cfg); return cfg }()); err == nil {
 			t.Errorf("NewClient accepted %s", name)
@@ -383,7 +409,11 @@ func TestConnectionsAreReused(t *testing.T) {
 			jsonResponse(503, `{"message":"busy"}`)(w, r)
 			return
 		}
-		jsonResponse(200, `{"id":1}`)(w, r)
+		id := strings.TrimPrefix(r.URL.Path, "/elements/api-v2/instances/")
+		if id == "/elements/api-v2/instances" {
+			id = "1"
+		}
+		jsonResponse(200, `{"id":`+id+`}`)(w, r)
 	}))
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
@@ -398,7 +428,7 @@ func TestConnectionsAreReused(t *testing.T) {
 		t.Fatal(err)
 	}
 	for id := range int64(4) {
-		if _, err := c.GetInstance(ctx, id); err != nil {
+		if _, err := c.GetInstance(ctx, id+1); err != nil {
 			t.Fatal(err)
 		}
 	}

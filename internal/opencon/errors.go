@@ -47,6 +47,10 @@ type APIError struct {
 	Attempts int
 	// Ambiguous is set for a POST whose failure does not prove it was not processed.
 	Ambiguous bool
+	// RetryAfter is the answer's Retry-After header, if any.
+	RetryAfter string
+	// Note says why the call was not retried although the answer allowed it.
+	Note string
 }
 
 func (e *APIError) Error() string {
@@ -66,18 +70,24 @@ func (e *APIError) Error() string {
 	if e.ProviderMessage != "" {
 		b.WriteString("; provider message: " + e.ProviderMessage)
 	}
+	switch {
+	case e.StatusCode == http.StatusTooManyRequests && e.RetryAfter != "":
+		b.WriteString("; rate limited (429), Retry-After " + e.RetryAfter)
+	case e.StatusCode == http.StatusTooManyRequests:
+		b.WriteString("; rate limited (429), no Retry-After")
+	case e.RetryAfter != "":
+		b.WriteString("; Retry-After " + e.RetryAfter)
+	}
+	if e.Note != "" {
+		b.WriteString("; " + e.Note)
+	}
 	if e.Ambiguous {
 		b.WriteString("; the outcome is unknown, the request may have been processed")
 	}
 	return b.String()
 }
 
-func (e *APIError) requestID() string {
-	if e.RequestID == "" {
-		return "unknown"
-	}
-	return e.RequestID
-}
+func (e *APIError) requestID() string { return orUnknown(e.RequestID) }
 
 // Is matches the sentinel errors by status code.
 func (e *APIError) Is(target error) bool {
@@ -119,7 +129,60 @@ func newAPIError(resp *http.Response, method, path string, body []byte, secrets 
 	if e.Message == "" && len(trimmed) > 0 {
 		e.Body = excerpt(trimmed, secrets)
 	}
+	e.RetryAfter = truncate(scrubSecrets(strings.TrimSpace(resp.Header.Get("Retry-After")), secrets), 64)
 	return e
+}
+
+// RedirectError is a 3xx answer. The client follows no redirect: the
+// platform API does not redirect, and following one would send the
+// Authorization header and the body (OAuth secrets, refresh tokens, codes)
+// wherever it points, in clear if that is an http:// URL. It is never
+// retried.
+type RedirectError struct {
+	StatusCode   int
+	Method, Path string
+	RequestID    string
+	// Location is the scheme and host the redirect points to, without path
+	// or query (which could carry anything), or "" when it names none.
+	Location string
+	// Ambiguous is set when the call must not be repeated and a 301, 302 or
+	// 303 may mean it was processed.
+	Ambiguous bool
+}
+
+func (e *RedirectError) Error() string {
+	to := "no Location"
+	if e.Location != "" {
+		to = e.Location
+	}
+	msg := fmt.Sprintf("opencon: %s %s: %d %s (request id %s) redirecting to %s: refused; the platform API does not redirect, "+
+		"and following would send the credentials there. Check base_url, or a proxy in between",
+		e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode), orUnknown(e.RequestID), to)
+	if e.Ambiguous {
+		msg += "; the outcome is unknown, the request may have been processed"
+	}
+	return msg
+}
+
+// Is matches ErrAmbiguous when the redirect leaves the outcome unknown.
+func (e *RedirectError) Is(target error) bool { return target == ErrAmbiguous && e.Ambiguous }
+
+func newRedirectError(resp *http.Response, cl *call) *RedirectError {
+	e := &RedirectError{StatusCode: resp.StatusCode, Method: cl.method, Path: cl.path, Ambiguous: cl.outcomeUnknown(resp.StatusCode)}
+	if id := headerRequestID(resp); id != "unknown" {
+		e.RequestID = id
+	}
+	if u, err := resp.Location(); err == nil && u.Host != "" {
+		e.Location = scrubSecrets(u.Scheme+"://"+u.Host, cl.secrets())
+	}
+	return e
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }
 
 // messageText renders a message field, which is normally a string but is not

@@ -44,7 +44,13 @@ type fidelityEnv struct {
 
 func newFidelityEnv(t testing.TB) *fidelityEnv {
 	t.Helper()
-	emu := emulator.New(emulator.Options{UserSecret: userSecret, OrganizationSecret: orgSecret, Seed: 7})
+	return newFidelityEnvWith(t, emulator.Options{})
+}
+
+func newFidelityEnvWith(t testing.TB, opts emulator.Options) *fidelityEnv {
+	t.Helper()
+	opts.UserSecret, opts.OrganizationSecret, opts.Seed = userSecret, orgSecret, 7
+	emu := emulator.New(opts)
 	srv := httptest.NewServer(emu)
 	t.Cleanup(func() { srv.Close(); emu.Close() })
 	client, err := opencon.NewClient(opencon.Config{BaseURL: srv.URL, UserSecret: userSecret, OrganizationSecret: orgSecret, MaxRetries: new(0)})
@@ -128,6 +134,15 @@ func (r rawResponse) json(t *testing.T) map[string]any {
 		t.Fatalf("body %q: %v", r.body, err)
 	}
 	return m
+}
+
+func (r rawResponse) list(t *testing.T) []map[string]any {
+	t.Helper()
+	var l []map[string]any
+	if err := json.Unmarshal(r.body, &l); err != nil {
+		t.Fatalf("body %q: %v", r.body, err)
+	}
+	return l
 }
 
 func (e *fidelityEnv) raw(method, path, auth string, body any) rawResponse {
@@ -450,6 +465,31 @@ func TestFidelityChecklist(t *testing.T) {
 			}
 			if r := e.raw("GET", "/instances?tags%5B%5D=x&hydrate=false", platformAuth(), nil); r.status != 200 {
 				t.Fatalf("hydrate=false: %d", r.status)
+			}
+		}},
+		{"2.1 GET /instances pages: pageSize, nextPage, total and returned counts; the client reads every page", func(t *testing.T, _ *fidelityEnv) {
+			e := newFidelityEnvWith(t, emulator.Options{PageSize: 2})
+			for _, n := range []string{"p1", "p2", "p3", "p4", "p5"} {
+				e.netsuite(n, "paged")
+			}
+			r := e.raw("GET", "/instances?tags%5B%5D=paged", platformAuth(), nil)
+			token := r.header.Get("Elements-Next-Page-Token")
+			if r.status != 200 || len(r.list(t)) != 2 || token == "" || r.header.Get("Elements-Total-Count") != "5" || r.header.Get("Elements-Returned-Count") != "2" {
+				t.Fatalf("first page: %d, %d items, token %q, headers %v", r.status, len(r.list(t)), token, r.header)
+			}
+			r = e.raw("GET", "/instances?tags%5B%5D=paged&pageSize=1&nextPage="+url.QueryEscape(token), platformAuth(), nil)
+			if r.status != 200 || len(r.list(t)) != 1 || r.header.Get("Elements-Returned-Count") != "1" {
+				t.Fatalf("second page of 1: %d %v", r.status, r.header)
+			}
+			all, err := e.client.ListInstances(ctx, opencon.ListInstancesOptions{Tags: []string{"paged"}})
+			must(t, err)
+			if strings.Join(names(all), ",") != "p1,p2,p3,p4,p5" {
+				t.Fatalf("client read %v", names(all))
+			}
+			abridged, err := e.client.ListInstances(ctx, opencon.ListInstancesOptions{Abridged: true})
+			must(t, err)
+			if len(abridged) != 5 || abridged[0].Configuration != nil || abridged[0].Token != "" {
+				t.Fatalf("hydrate=false: %+v", abridged)
 			}
 		}},
 		{"27-28 no match and no instances are 404; the client lists nothing", func(t *testing.T, e *fidelityEnv) {

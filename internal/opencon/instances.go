@@ -7,76 +7,80 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 )
 
-// CreateInstance calls POST /instances. The POST is retried only when
-// it cannot have reached the platform; otherwise an unknown outcome is
-// reported as ErrAmbiguous and the caller should look for the instance (by
-// name or tags) before creating it again.
+// CreateInstance calls POST /instances once. The POST is retried only when
+// it cannot have reached the platform; otherwise an unknown outcome
+// (including a 2xx without an instance id) is reported as ErrAmbiguous and
+// the caller must look for the instance before creating it again, which
+// CreateInstanceReconciled does.
 func (c *Client) CreateInstance(ctx context.Context, req CreateInstanceRequest) (*Instance, error) {
 	var out Instance
-	if err := c.do(ctx, http.MethodPost, "/instances", nil, instanceBody(req), &out); err != nil {
+	a, err := c.exchange(ctx, newRequest(http.MethodPost, "/instances", nil, instanceBody(req)), &out)
+	if err != nil {
 		return nil, err
+	}
+	if out.ID <= 0 {
+		return nil, a.fail("the answer carries no instance id")
 	}
 	return &out, nil
 }
 
-// GetInstance reads GET /instances/{id}.
+// GetInstance reads GET /instances/{id}. An answer that does not name the
+// instance asked for (null, no id, another id) is an error, never an
+// instance: written into state it would point the resource elsewhere.
 func (c *Client) GetInstance(ctx context.Context, id int64) (*Instance, error) {
-	var out Instance
-	if err := c.do(ctx, http.MethodGet, escapePath("instances", idString(id)), nil, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// ListInstances reads GET /instances. The platform answers 404 when nothing
-// matches; that is returned as an empty slice.
-func (c *Client) ListInstances(ctx context.Context, opts ListInstancesOptions) ([]Instance, error) {
-	q := url.Values{}
-	for _, t := range opts.Tags {
-		q.Add("tags[]", t)
-	}
-	if opts.SearchText != "" {
-		q.Set("searchText", opts.SearchText)
-	}
-	var out []Instance
-	if err := c.do(ctx, http.MethodGet, "/instances", q, nil, &out); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return []Instance{}, nil
-		}
-		return nil, err
-	}
-	if out == nil {
-		out = []Instance{}
-	}
-	return out, nil
+	return c.instanceCall(ctx, id, newRequest(http.MethodGet, escapePath("instances", idString(id)), nil, nil))
 }
 
 // UpdateInstance sends the set fields of req with PATCH /instances/{id}.
+// A PATCH is retried like any idempotent call, except one carrying
+// providerData (a re-authentication code is spent by the first attempt that
+// arrives): its unclear outcome is ErrAmbiguous, and the caller should read
+// the instance before deciding anything.
 func (c *Client) UpdateInstance(ctx context.Context, id int64, req UpdateInstanceRequest) (*Instance, error) {
-	var out Instance
-	if err := c.do(ctx, http.MethodPatch, escapePath("instances", idString(id)), nil, req, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	r := newRequest(http.MethodPatch, escapePath("instances", idString(id)), nil, req)
+	r.once = len(req.ProviderData) > 0
+	return c.instanceCall(ctx, id, r)
 }
 
-// ReplaceInstance replaces and re-provisions an instance with PUT /instances/{id}.
+// ReplaceInstance replaces and re-provisions an instance with PUT
+// /instances/{id}; like UpdateInstance, it is not repeated while its outcome
+// is unknown when it carries providerData.
 func (c *Client) ReplaceInstance(ctx context.Context, id int64, req CreateInstanceRequest) (*Instance, error) {
+	r := newRequest(http.MethodPut, escapePath("instances", idString(id)), nil, instanceBody(req))
+	r.once = len(req.ProviderData) > 0
+	return c.instanceCall(ctx, id, r)
+}
+
+// instanceCall makes a call answered by the instance id and checks that the
+// answer names it.
+func (c *Client) instanceCall(ctx context.Context, id int64, r request) (*Instance, error) {
 	var out Instance
-	if err := c.do(ctx, http.MethodPut, escapePath("instances", idString(id)), nil, instanceBody(req), &out); err != nil {
+	a, err := c.exchange(ctx, r, &out)
+	if err != nil {
 		return nil, err
+	}
+	if out.ID != id {
+		if out.ID == 0 {
+			return nil, a.fail("the answer carries no instance id, expected instance %d", id)
+		}
+		return nil, a.fail("the answer is instance %d, expected instance %d", out.ID, id)
 	}
 	return &out, nil
 }
 
-// DeleteInstance calls DELETE /instances/{id}. Because DELETE is retried, a
-// 404 can also mean an earlier attempt succeeded; callers usually treat
-// ErrNotFound as success.
+// DeleteInstance calls DELETE /instances/{id}. DELETE is retried, so a 404
+// after an attempt that got no usable answer means that attempt deleted the
+// instance: that is success. A 404 to the first attempt is ErrNotFound: the
+// instance was gone before.
 func (c *Client) DeleteInstance(ctx context.Context, id int64) error {
-	return c.do(ctx, http.MethodDelete, escapePath("instances", idString(id)), nil, nil, nil)
+	err := c.do(ctx, http.MethodDelete, escapePath("instances", idString(id)), nil, nil, nil)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.Attempts > 1 {
+		return nil
+	}
+	return err
 }
 
 // EnableInstance calls PUT /instances/{id}/enabled.
@@ -109,8 +113,12 @@ func (c *Client) UpdateInstanceConfiguration(ctx context.Context, id int64, entr
 	}
 	var out ConfigurationEntry
 	path := escapePath("instances", idString(id), "configuration", idString(entry.ID))
-	if err := c.do(ctx, http.MethodPatch, path, nil, entry, &out); err != nil {
+	a, err := c.exchange(ctx, newRequest(http.MethodPatch, path, nil, entry), &out)
+	if err != nil {
 		return nil, err
+	}
+	if out.ID != entry.ID {
+		return nil, a.fail("the answer is configuration entry %d, expected entry %d", out.ID, entry.ID)
 	}
 	return &out, nil
 }

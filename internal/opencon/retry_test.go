@@ -29,7 +29,7 @@ func TestIdempotentCallsRetryThenSucceed(t *testing.T) {
 		"DELETE": func(c *Client) error { return c.DeleteInstance(ctx, 1) },
 	}
 	for method, call := range calls {
-		for _, status := range []int{503, 502, 504, 429} {
+		for _, status := range []int{503, 502, 504, 500, 429} {
 			t.Run(method+" "+http.StatusText(status), func(t *testing.T) {
 				rec := newRecorder(t,
 					jsonResponse(status, `{"requestId":"r1","message":"try later"}`),
@@ -55,7 +55,7 @@ func TestIdempotentCallsRetryThenSucceed(t *testing.T) {
 }
 
 func TestNoRetryOnDefiniteAnswers(t *testing.T) {
-	for _, status := range []int{400, 401, 403, 404, 409, 500} {
+	for _, status := range []int{400, 401, 403, 404, 409, 501} {
 		rec := newRecorder(t, jsonResponse(status, `{"requestId":"r","message":"m"}`))
 		c := newTestClient(t, rec.srv.URL)
 		if _, err := c.GetInstance(context.Background(), 1); err == nil {
@@ -148,7 +148,7 @@ func TestBackoffIsCappedExponentialWithJitter(t *testing.T) {
 			base = maxW
 		}
 		for range 50 {
-			d := backoff(minW, maxW, attempt, nil)
+			d := backoff(minW, maxW, time.Hour, attempt, nil)
 			if d < base/2 || d > base {
 				t.Fatalf("attempt %d: backoff %v outside [%v, %v]", attempt, d, base/2, base)
 			}
@@ -159,12 +159,17 @@ func TestBackoffIsCappedExponentialWithJitter(t *testing.T) {
 		t.Errorf("backoff has no jitter: %d distinct values", len(seen))
 	}
 	resp := &http.Response{StatusCode: 500, Header: http.Header{"Retry-After": {"7"}}}
-	if d := backoff(minW, maxW, 0, resp); d > minW {
+	if d := backoff(minW, maxW, time.Hour, 0, resp); d > minW {
 		t.Errorf("Retry-After honoured on a 500: %v", d)
 	}
 	resp.StatusCode = 503
-	if d := backoff(minW, maxW, 0, resp); d != 7*time.Second {
+	if d := backoff(minW, maxW, time.Hour, 0, resp); d != 7*time.Second {
 		t.Errorf("Retry-After on a 503 gave %v, want 7s", d)
+	}
+	resp.Header.Set("Retry-After", "86400")
+	resp.StatusCode = 429
+	if d := backoff(minW, maxW, time.Minute, 0, resp); d != time.Minute {
+		t.Errorf("Retry-After 86400 on a 429 gave %v, want the cap of 1m", d)
 	}
 }
 

@@ -136,6 +136,12 @@ type UpdateInstanceRequest struct {
 type ListInstancesOptions struct {
 	Tags       []string
 	SearchText string
+	// Abridged asks for abridged items (hydrate=false): no configuration, no
+	// token, possibly no element. Enough to find instances, not to read them.
+	Abridged bool
+	// PageSize, when positive, asks for pages of at most this many; the
+	// platform's default (200) is also its maximum.
+	PageSize int
 }
 
 // ConfigurationEntry is one entry of GET /instances/{id}/configuration.

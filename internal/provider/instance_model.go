@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -73,12 +72,8 @@ func stringMap(ctx context.Context, m types.Map) (map[string]string, diag.Diagno
 	return out, diags
 }
 
-var htmlTag = regexp.MustCompile(`<[^>]*>`)
-
 // sanitizeName does what the platform does to names: strip HTML tags.
-func sanitizeName(name string) string {
-	return strings.TrimSpace(htmlTag.ReplaceAllString(name, ""))
-}
+func sanitizeName(name string) string { return opencon.SanitizeName(name) }
 
 // parseInstanceID reads an instance id, a positive whole number.
 func parseInstanceID(id string) (int64, error) {

@@ -23,7 +23,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/opencon/terraform-provider-opencon/internal/opencon"
 )
@@ -47,10 +46,6 @@ const (
 	defaultUpdateTimeout = 10 * time.Minute
 	defaultDeleteTimeout = 10 * time.Minute
 )
-
-// createdClockSkew is how much earlier than the request's start an instance
-// may be stamped by the server and still count as the one the request made.
-const createdClockSkew = 2 * time.Minute
 
 // NewInstanceResource is the opencon_instance resource.
 func NewInstanceResource() resource.Resource {
@@ -265,19 +260,19 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 		return
 	}
 
-	started := time.Now()
-	inst, err := r.client.CreateInstance(ctx, body)
-	if errors.Is(err, opencon.ErrAmbiguous) {
-		tflog.Warn(ctx, "create outcome unknown; looking the instance up", map[string]any{"error": err.Error()})
-		inst, err = r.findCreatedInstance(ctx, plan, started, err)
-		if err == nil {
-			resp.Diagnostics.AddWarning("Instance adopted after an interrupted create",
-				fmt.Sprintf("The create request got no clear answer, but the platform had created instance %d; it is now managed here.", inst.ID))
-		}
-	}
+	created, err := r.client.CreateInstanceReconciled(ctx, body)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot create the instance", err.Error())
 		return
+	}
+	inst := created.Instance
+	if created.Adopted {
+		resp.Diagnostics.AddWarning("Instance adopted after an interrupted create",
+			fmt.Sprintf("The create request got no clear answer, but the platform had created instance %d; it is now managed here.", inst.ID))
+	}
+	if len(created.Others) > 0 {
+		resp.Diagnostics.AddWarning("Possible duplicate instances",
+			fmt.Sprintf("Instance %d was created after earlier attempts got no clear answer and seemed to have created nothing, but instances %v have the same name and element and were created meanwhile. If one of them is a leftover of those attempts, delete it.", inst.ID, created.Others))
 	}
 
 	var state instanceModel
@@ -297,46 +292,6 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 		}
 		state.Enabled = types.BoolValue(false)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-	}
-}
-
-// findCreatedInstance looks for the instance an ambiguous create may have made:
-// same name and element, stamped after the request began. It never creates.
-func (r *instanceResource) findCreatedInstance(ctx context.Context, plan instanceModel, started time.Time, createErr error) (*opencon.Instance, error) {
-	// The create may have failed because its context ran out; the lookup
-	// still deserves its own short time.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-	defer cancel()
-	name := sanitizeName(plan.Name.ValueString())
-	madeByTheRequest := func(it *opencon.Instance) bool {
-		if it.Name != name || (it.Element.Key != "" && it.Element.Key != plan.ElementKey.ValueString()) {
-			return false
-		}
-		created, err := time.Parse(time.RFC3339, it.CreatedDate)
-		return err == nil && !created.Before(started.Add(-createdClockSkew))
-	}
-	list, err := listInstances(ctx, r.client, opencon.ListInstancesOptions{SearchText: name}, madeByTheRequest, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%w; looking for an instance it may have created failed too: %v", createErr, err)
-	}
-	ids := make([]int64, 0, len(list))
-	for _, it := range list {
-		ids = append(ids, it.ID)
-	}
-	switch len(ids) {
-	case 0:
-		return nil, fmt.Errorf("%w; no instance named %q was created, so nothing is left behind: run apply again", createErr, name)
-	case 1:
-		inst, err := r.client.GetInstance(ctx, ids[0])
-		if err != nil {
-			return nil, fmt.Errorf("%w; instance %d seems to have been created by it, but reading it failed: %v (import it with its id)", createErr, ids[0], err)
-		}
-		if inst.Element.Key != plan.ElementKey.ValueString() {
-			return nil, fmt.Errorf("%w; no instance of element %q named %q was created", createErr, plan.ElementKey.ValueString(), name)
-		}
-		return inst, nil
-	default:
-		return nil, fmt.Errorf("%w; %d instances named %q were created since the request began (ids %v), so the one it made cannot be told apart: import the right one and delete the others", createErr, len(ids), name, ids)
 	}
 }
 
@@ -422,6 +377,14 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	var err error
 	if send {
 		inst, err = r.client.UpdateInstance(ctx, id, patch)
+		if errors.Is(err, opencon.ErrAmbiguous) {
+			// A re-authentication whose answer was lost: record what the
+			// server holds, since the code may or may not have been spent.
+			resp.Diagnostics.AddError("Cannot tell whether the instance was updated",
+				err.Error()+". The state now holds what the platform has; if the instance is not valid, authenticate it again with a new code.")
+			r.saveAfterPartialUpdate(ctx, id, &state, resp)
+			return
+		}
 		if err != nil {
 			resp.Diagnostics.AddError("Cannot update the instance", err.Error())
 			return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"time"
 
@@ -69,25 +70,42 @@ func (p *openconProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				Sensitive:           true,
 			},
 			"request_timeout": schema.StringAttribute{
-				MarkdownDescription: fmt.Sprintf("How long one HTTP request may take, as a Go duration such as `30s` or `2m`, retries not included. Defaults to `%ds`.", opencon.DefaultRequestTimeout/time.Second),
+				MarkdownDescription: fmt.Sprintf("How long one HTTP request may take from when it is sent, as a Go duration such as `30s` or `2m`; retries, and waits for `max_requests_per_second` or `max_concurrent_requests`, not included. Defaults to `%ds`.", opencon.DefaultRequestTimeout/time.Second),
 				Optional:            true,
 				Validators:          []validator.String{durationValidator{}},
 			},
 			"max_retries": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("How many times a request is retried on transport errors and on 429, 502, 503 and 504 answers (honouring `Retry-After`). Defaults to %d; 0 turns retries off.", opencon.DefaultMaxRetries),
-				Optional:            true,
-				Validators:          []validator.Int64{int64validator.Between(0, 20)},
+				MarkdownDescription: fmt.Sprintf("How many times a request is retried on transport errors, 429 and 5xx answers (honouring `Retry-After`, each wait capped at %d seconds). "+
+					"A create whose answer was lost is looked up first and sent again only when the lookup proves it created nothing. Defaults to %d; 0 turns retries off.",
+					opencon.MaxRetryAfter/time.Second, opencon.DefaultMaxRetries),
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(0, 20)},
+			},
+			"max_requests_per_second": schema.Float64Attribute{
+				MarkdownDescription: "The most requests per second this provider configuration sends, retries included, shared by every resource, data source and ephemeral resource that uses it; " +
+					"requests are spaced evenly. Unset means no limit: the platform documents none, and a `429` answer makes every request of the provider wait for its `Retry-After`. " +
+					"Set it to the account's limit to stay under it with a high `-parallelism`.",
+				Optional:   true,
+				Validators: []validator.Float64{positiveFloat{}},
+			},
+			"max_concurrent_requests": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("The most requests this provider configuration has in flight at once, shared like `max_requests_per_second`. "+
+					"Defaults to %d, Terraform's default `-parallelism`, so that a default run is never slowed and a raised `-parallelism` does not open more connections.", opencon.DefaultMaxConcurrentRequests),
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(1, 1000)},
 			},
 		},
 	}
 }
 
 type providerModel struct {
-	BaseURL            types.String `tfsdk:"base_url"`
-	UserSecret         types.String `tfsdk:"user_secret"`
-	OrganizationSecret types.String `tfsdk:"organization_secret"`
-	RequestTimeout     types.String `tfsdk:"request_timeout"`
-	MaxRetries         types.Int64  `tfsdk:"max_retries"`
+	BaseURL            types.String  `tfsdk:"base_url"`
+	UserSecret         types.String  `tfsdk:"user_secret"`
+	OrganizationSecret types.String  `tfsdk:"organization_secret"`
+	RequestTimeout     types.String  `tfsdk:"request_timeout"`
+	MaxRetries         types.Int64   `tfsdk:"max_retries"`
+	MaxRequestsPerSec  types.Float64 `tfsdk:"max_requests_per_second"`
+	MaxConcurrent      types.Int64   `tfsdk:"max_concurrent_requests"`
 }
 
 func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
@@ -105,7 +123,7 @@ func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureR
 				fmt.Sprintf("%q depends on values known only after apply; the provider will be configured once it is known.", name))
 		}
 	}
-	if cfg.MaxRetries.IsUnknown() {
+	if cfg.MaxRetries.IsUnknown() || cfg.MaxRequestsPerSec.IsUnknown() || cfg.MaxConcurrent.IsUnknown() {
 		unknown = true
 	}
 	if unknown {
@@ -144,6 +162,12 @@ func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureR
 	if !cfg.MaxRetries.IsNull() {
 		clientCfg.MaxRetries = new(int(cfg.MaxRetries.ValueInt64()))
 	}
+	if !cfg.MaxRequestsPerSec.IsNull() {
+		clientCfg.MaxRequestsPerSecond = cfg.MaxRequestsPerSec.ValueFloat64()
+	}
+	if !cfg.MaxConcurrent.IsNull() {
+		clientCfg.MaxConcurrentRequests = int(cfg.MaxConcurrent.ValueInt64())
+	}
 	client, err := opencon.NewClient(clientCfg)
 	var badURL *opencon.BaseURLError
 	switch {
@@ -158,6 +182,22 @@ func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureR
 	resp.ResourceData = data
 	resp.DataSourceData = data
 	resp.EphemeralResourceData = data
+}
+
+// positiveFloat accepts numbers greater than zero.
+type positiveFloat struct{}
+
+func (positiveFloat) Description(context.Context) string               { return "must be greater than 0" }
+func (v positiveFloat) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (positiveFloat) ValidateFloat64(_ context.Context, req validator.Float64Request, resp *validator.Float64Response) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if v := req.ConfigValue.ValueFloat64(); !(v > 0) || math.IsInf(v, 0) {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid "+req.Path.String(),
+			fmt.Sprintf("%s must be a number greater than 0, such as 10; got %v. Leave it unset for no limit.", req.Path, v))
+	}
 }
 
 func settingOrEnv(v types.String, env string) string {
@@ -178,18 +218,35 @@ func userAgent(providerVersion, terraformVersion string) string {
 	return opencon.DefaultUserAgent + "/" + providerVersion + " Terraform/" + terraformVersion
 }
 
-// tflogLogger routes the client's request log through tflog at debug level,
-// and tells the client when nobody listens, so that it redacts nothing in
-// vain. The client already redacts; masking the secrets here as well keeps
-// them out even of a log line a future change forgets to redact.
+// tflogLogger routes the client's records through tflog at their level
+// (each attempt at DEBUG, each wait before a retry at INFO, surprises at
+// WARN), and tells the client when nobody listens, so that it redacts
+// nothing in vain. The client already redacts; masking the secrets here as
+// well keeps them out even of a log line a future change forgets to redact.
 type tflogLogger struct{ secrets []string }
 
-func (tflogLogger) Enabled(ctx context.Context) bool { return tflog.IsDebug(ctx) }
+func (tflogLogger) Enabled(ctx context.Context, level opencon.Level) bool {
+	switch level {
+	case opencon.LevelDebug:
+		return tflog.IsDebug(ctx)
+	case opencon.LevelInfo:
+		return tflog.IsInfo(ctx)
+	default:
+		return tflog.IsWarn(ctx)
+	}
+}
 
-func (l tflogLogger) Log(ctx context.Context, msg string, fields map[string]any) {
+func (l tflogLogger) Log(ctx context.Context, level opencon.Level, msg string, fields map[string]any) {
 	ctx = tflog.MaskMessageStrings(ctx, l.secrets...)
 	ctx = tflog.MaskAllFieldValuesStrings(ctx, l.secrets...)
-	tflog.Debug(ctx, msg, fields)
+	switch level {
+	case opencon.LevelDebug:
+		tflog.Debug(ctx, msg, fields)
+	case opencon.LevelInfo:
+		tflog.Info(ctx, msg, fields)
+	default:
+		tflog.Warn(ctx, msg, fields)
+	}
 }
 
 func (p *openconProvider) Resources(_ context.Context) []func() resource.Resource {

@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -236,7 +238,7 @@ func TestConfigureRetriesAndTimeout(t *testing.T) {
 		{"timeout", map[string]tftypes.Value{
 			"max_retries":     tftypes.NewValue(tftypes.Number, 0),
 			"request_timeout": tftypes.NewValue(tftypes.String, "50ms"),
-		}, 2, 1, "Timeout"},
+		}, 2, 1, "no answer within the request timeout of 50ms"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			attrs := map[string]tftypes.Value{
@@ -259,6 +261,77 @@ func TestConfigureRetriesAndTimeout(t *testing.T) {
 			if got := requests.Load(); got != c.requests {
 				t.Errorf("server saw %d requests, want %d", got, c.requests)
 			}
+		})
+	}
+}
+
+// TestConfigureRequestLimits: max_concurrent_requests and
+// max_requests_per_second reach the client that every resource shares.
+func TestConfigureRequestLimits(t *testing.T) {
+	var inFlight, peak, requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		n := inFlight.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		time.Sleep(10 * time.Millisecond)
+		inFlight.Add(-1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"id":%s}`, strings.TrimPrefix(r.URL.Path, "/elements/api-v2/instances/"))
+	}))
+	t.Cleanup(srv.Close)
+	base := map[string]tftypes.Value{
+		"base_url":            tftypes.NewValue(tftypes.String, srv.URL),
+		"user_secret":         tftypes.NewValue(tftypes.String, testUserSecret),
+		"organization_secret": tftypes.NewValue(tftypes.String, testOrganizationSecret),
+	}
+	run := func(t *testing.T, attrs map[string]tftypes.Value) time.Duration {
+		t.Helper()
+		for k, v := range base {
+			attrs[k] = v
+		}
+		resp := configure(t, attrs)
+		if resp.Diagnostics.HasError() {
+			t.Fatal(resp.Diagnostics)
+		}
+		client := resp.ResourceData.(*providerData).client
+		peak.Store(0)
+		start := time.Now()
+		var wg sync.WaitGroup
+		for i := range 6 {
+			wg.Go(func() {
+				if _, err := client.GetInstance(context.Background(), int64(i+1)); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		return time.Since(start)
+	}
+	t.Run("max_concurrent_requests", func(t *testing.T) {
+		run(t, map[string]tftypes.Value{"max_concurrent_requests": tftypes.NewValue(tftypes.Number, 1)})
+		if p := peak.Load(); p != 1 {
+			t.Errorf("peak of %d requests in flight, want 1", p)
+		}
+	})
+	t.Run("max_requests_per_second", func(t *testing.T) {
+		// Six requests at 20 a second, evenly spaced: the sixth at 250ms.
+		if took := run(t, map[string]tftypes.Value{"max_requests_per_second": tftypes.NewValue(tftypes.Number, 20)}); took < 245*time.Millisecond {
+			t.Errorf("6 requests at 20/s took %v, want at least 250ms", took)
+		}
+	})
+}
+
+func TestAccProvider_requestLimitsValidated(t *testing.T) {
+	e := newTestEnv(t)
+	for _, c := range []struct{ setting, err string }{
+		{"max_requests_per_second = 0", `(?s)max_requests_per_second must be a number greater than 0`},
+		{"max_requests_per_second = -2.5", `(?s)max_requests_per_second must be a number greater than 0`},
+		{"max_concurrent_requests = 0", `(?s)max_concurrent_requests.*between 1 and 1000`},
+	} {
+		t.Run(c.setting, func(t *testing.T) {
+			cfg := strings.Replace(e.providerConfig(), "max_retries         = 0", "max_retries         = 0\n  "+c.setting, 1) + netsuiteResource
+			e.expectRefusedBeforeAnyCall(t, cfg, c.err)
 		})
 	}
 }
