@@ -74,6 +74,7 @@ func (r *instanceResource) Configure(_ context.Context, req resource.ConfigureRe
 func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	keepState := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	resp.Schema = schema.Schema{
+		Version: 0, // state written by released versions must keep planning empty: see DESIGN.md, "State upgrades"
 		MarkdownDescription: "A connector instance (`/instances`): one authenticated connection to one vendor account, for any element, " +
 			"with polling events configured through `polling_resource` blocks.",
 		Attributes: map[string]schema.Attribute{
