@@ -33,9 +33,14 @@ const (
 )
 
 func main() {
-	var debug bool
+	var debug, printVersion bool
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
+	flag.BoolVar(&printVersion, "version", false, "print the version stamped at build time and exit")
 	flag.Parse()
+	if printVersion {
+		fmt.Println(version)
+		return
+	}
 
 	stopProfiles, err := startProfiles(os.Getenv(envCPUProfile), os.Getenv(envMemProfile))
 	if err != nil {

@@ -200,6 +200,7 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 		a.addSchema(attributes)
 	}
 	resp.Schema = schema.Schema{
+		Version: 0, // state written by released versions must keep planning empty: see DESIGN.md, "State upgrades"
 		MarkdownDescription: "A connector instance (`/instances`): one authenticated connection to one vendor account, for any element, " +
 			"with polling events configured through `polling_resource` blocks.",
 		Attributes: attributes,
