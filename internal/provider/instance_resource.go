@@ -261,7 +261,7 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	resp.Diagnostics.Append(diags...)
 	ctx, cancel := withTimeout(ctx, plan.Timeouts.Create, defaultCreateTimeout, &resp.Diagnostics)
 	defer cancel()
-	if resp.Diagnostics.HasError() {
+	if resp.Diagnostics.HasError() || !clientReady(r.client, &resp.Diagnostics) {
 		return
 	}
 
@@ -350,6 +350,16 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 	if !ok {
 		return
 	}
+	imported, diags := req.Private.GetKey(ctx, privateImportKey)
+	resp.Diagnostics.Append(diags...)
+	if len(imported) > 0 && r.client == nil {
+		// An import has nothing to keep: only the id is known.
+		clientReady(r.client, &resp.Diagnostics)
+		return
+	}
+	if !clientReadyToRefresh(r.client, &resp.Diagnostics) {
+		return // resp.State still holds the prior state
+	}
 	ctx, cancel := withTimeout(ctx, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
 	defer cancel()
 	if resp.Diagnostics.HasError() {
@@ -367,8 +377,6 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 
-	imported, diags := req.Private.GetKey(ctx, privateImportKey)
-	resp.Diagnostics.Append(diags...)
 	var next instanceModel
 	if len(imported) > 0 {
 		defaults := r.elementDefaults(ctx, inst.Element.Key, &resp.Diagnostics)
@@ -414,7 +422,7 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	resp.Diagnostics.Append(diags...)
 	ctx, cancel := withTimeout(ctx, plan.Timeouts.Update, defaultUpdateTimeout, &resp.Diagnostics)
 	defer cancel()
-	if resp.Diagnostics.HasError() {
+	if resp.Diagnostics.HasError() || !clientReady(r.client, &resp.Diagnostics) {
 		return
 	}
 
@@ -479,7 +487,7 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	}
 	ctx, cancel := withTimeout(ctx, state.Timeouts.Delete, defaultDeleteTimeout, &resp.Diagnostics)
 	defer cancel()
-	if resp.Diagnostics.HasError() {
+	if resp.Diagnostics.HasError() || !clientReady(r.client, &resp.Diagnostics) {
 		return
 	}
 	if err := r.client.DeleteInstance(ctx, id); err != nil && !errors.Is(err, opencon.ErrNotFound) {
