@@ -143,7 +143,9 @@ func TestUpdateRequest(t *testing.T) {
 		state     []func(*instanceModel)
 		plan      []func(*instanceModel)
 		writeOnly writeOnlyValues
-		want      string // "" when nothing is sent
+		// unseen: the instance was imported, state has seen no credential.
+		unseen bool
+		want   string // "" when nothing is sent
 	}{
 		{name: "an unchanged plan sends nothing"},
 		{
@@ -218,6 +220,53 @@ func TestUpdateRequest(t *testing.T) {
 			want:      `{"configuration":{"oauth.user.refresh_token":"1//rotated"}}`,
 		},
 		{
+			name: "a name that differs only by HTML tags is not sent",
+			plan: []func(*instanceModel){func(m *instanceModel) { m.Name = types.StringValue("<b>API Instance</b> with Polling") }},
+		},
+		{
+			name:   "after import the code first seen is recorded, not sent; the API secret and key are sent",
+			state:  []func(*instanceModel){importedState},
+			plan:   []func(*instanceModel){func(m *instanceModel) { *m = *documentedPlan(t) }},
+			unseen: true,
+			want:   `{"configuration":{"oauth.api.key":"gmail-client-id.apps.googleusercontent.com","oauth.api.secret":"gmail-client-secret"}}`,
+		},
+		{
+			name:  "after import a refresh token first seen is recorded, not sent",
+			state: []func(*instanceModel){importedState},
+			plan: []func(*instanceModel){func(m *instanceModel) {
+				*m = *documentedPlan(t)
+				m.AuthorizationCode = types.StringNull()
+				m.OAuthRefreshToken = types.StringValue("1//spent")
+				m.OAuthAPIKey = types.StringNull()
+				m.OAuthAPISecret = types.StringNull()
+			}},
+			unseen: true,
+		},
+		{
+			name:  "after import a write-only code and refresh token first seen are recorded, not sent",
+			state: []func(*instanceModel){importedState},
+			plan: []func(*instanceModel){func(m *instanceModel) {
+				*m = *documentedPlan(t, withWriteOnlyCode(1))
+				m.OAuthRefreshTokenWOVersion = types.Int64Value(1)
+				m.OAuthAPIKey = types.StringNull()
+				m.OAuthAPISecret = types.StringNull()
+			}},
+			writeOnly: writeOnlyValues{"authorization_code_wo": "spent", "oauth_refresh_token_wo": "1//spent"},
+			unseen:    true,
+		},
+		{
+			name:  "after import a write-only secret is sent",
+			state: []func(*instanceModel){importedState},
+			plan: []func(*instanceModel){func(m *instanceModel) {
+				*m = *documentedPlan(t, withWriteOnlySecret(1))
+				m.AuthorizationCode = types.StringNull()
+				m.OAuthAPIKey = types.StringNull()
+			}},
+			writeOnly: writeOnlyValues{"oauth_api_secret_wo": "secret-wo"},
+			unseen:    true,
+			want:      `{"configuration":{"oauth.api.secret":"secret-wo"}}`,
+		},
+		{
 			name: "polling blocks that mean the same are no change",
 			plan: []func(*instanceModel){func(m *instanceModel) {
 				explicit := changedMessages()
@@ -258,7 +307,7 @@ func TestUpdateRequest(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			state, plan := documentedPlan(t, c.state...), documentedPlan(t, append(c.state, c.plan...)...)
-			patch, send, diags := updateRequest(context.Background(), plan, state, c.writeOnly)
+			patch, send, diags := updateRequest(context.Background(), plan, state, c.writeOnly, c.unseen)
 			requireNoError(t, diags)
 			if c.want == "" {
 				if send {
@@ -276,6 +325,14 @@ func TestUpdateRequest(t *testing.T) {
 	}
 }
 
+// importedState is what an import leaves in state: nothing the API never
+// returns.
+func importedState(m *instanceModel) {
+	m.AuthorizationCode = types.StringNull()
+	m.OAuthAPIKey = types.StringNull()
+	m.OAuthAPISecret = types.StringNull()
+}
+
 // TestReauthentication: the plan marks the token unknown exactly when the
 // update sends a code or a refresh token.
 func TestReauthentication(t *testing.T) {
@@ -283,6 +340,7 @@ func TestReauthentication(t *testing.T) {
 	cases := []struct {
 		name         string
 		state, plan  func(*instanceModel)
+		unseen       bool
 		sendsCode    bool
 		reauthorizes bool
 	}{
@@ -296,6 +354,11 @@ func TestReauthentication(t *testing.T) {
 		{name: "a refresh token version bumped", state: func(m *instanceModel) { m.OAuthRefreshTokenWOVersion = types.Int64Value(1) },
 			plan: func(m *instanceModel) { m.OAuthRefreshTokenWOVersion = types.Int64Value(2) }, reauthorizes: true},
 		{name: "a new API secret", plan: func(m *instanceModel) { m.OAuthAPISecret = types.StringValue("other") }},
+		{name: "the code first seen after import", state: importedState, plan: func(m *instanceModel) { m.AuthorizationCode = types.StringValue("spent") }, unseen: true},
+		{name: "a code version first seen after import", state: importedState, plan: func(m *instanceModel) { m.AuthorizationCodeWOVersion = types.Int64Value(1) }, unseen: true},
+		{name: "a refresh token first seen after import", state: importedState, plan: func(m *instanceModel) { m.OAuthRefreshToken = types.StringValue("1//spent") }, unseen: true},
+		{name: "a refresh token version first seen after import", state: importedState, plan: func(m *instanceModel) { m.OAuthRefreshTokenWOVersion = types.Int64Value(1) }, unseen: true},
+		{name: "a code set once state holds one", state: importedState, plan: func(m *instanceModel) { m.AuthorizationCode = types.StringValue("code-2") }, sendsCode: true, reauthorizes: true},
 		{name: "a rename", plan: func(m *instanceModel) { m.Name = types.StringValue("Renamed") }},
 	}
 	for _, c := range cases {
@@ -307,10 +370,10 @@ func TestReauthentication(t *testing.T) {
 		if c.plan != nil {
 			c.plan(&plan)
 		}
-		if got := sendsAuthorizationCode(&plan, state); got != c.sendsCode {
+		if got := sendsAuthorizationCode(&plan, state, c.unseen); got != c.sendsCode {
 			t.Errorf("%s: sendsAuthorizationCode = %v, want %v", c.name, got, c.sendsCode)
 		}
-		if got := reauthenticates(&plan, state); got != c.reauthorizes {
+		if got := reauthenticates(&plan, state, c.unseen); got != c.reauthorizes {
 			t.Errorf("%s: reauthenticates = %v, want %v", c.name, got, c.reauthorizes)
 		}
 	}

@@ -39,6 +39,17 @@ var (
 // that there is no prior state telling which configuration keys are managed.
 const privateImportKey = "imported"
 
+// privateCredentialsUnseenKey marks, from ImportState until an update
+// records a credential, that state has never seen how the instance
+// authenticates (see sendsCredential).
+const privateCredentialsUnseenKey = "credentials_unseen"
+
+// credentialsUnseen reads privateCredentialsUnseenKey.
+func credentialsUnseen(ctx context.Context, private privateGetter) (bool, diag.Diagnostics) {
+	v, diags := private.GetKey(ctx, privateCredentialsUnseenKey)
+	return len(v) > 0, diags
+}
+
 // Default operation timeouts; the `timeouts` block overrides them. They bound
 // the retries of every request an operation makes.
 const (
@@ -219,9 +230,10 @@ func (r *instanceResource) ConfigValidators(_ context.Context) []resource.Config
 	return []resource.ConfigValidator{eventsNeedCallback{}}
 }
 
-// ModifyPlan marks the token and validity unknown when the instance is about
-// to be re-authenticated, and warns when a write-only secret changed without
-// its version.
+// ModifyPlan marks what the platform derives from the authentication
+// unknown when the instance is about to be re-authenticated, says when a
+// credential is recorded rather than sent after an import, and warns when a
+// write-only secret changed without its version.
 func (r *instanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
 		return
@@ -229,13 +241,23 @@ func (r *instanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	var plan, state instanceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	unseen, diags := credentialsUnseen(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if reauthenticates(&plan, &state) {
+	if reauthenticates(&plan, &state, unseen) {
 		plan.Token = types.StringUnknown()
 		plan.Valid = types.BoolUnknown()
+		plan.ExternalAuthentication = types.StringUnknown()
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	}
+	for _, a := range credentialArgs {
+		if unseen && a.changed(&plan, &state) {
+			resp.Diagnostics.AddAttributeWarning(path.Root(a.plain), "Credential recorded, not sent, after import",
+				fmt.Sprintf("The instance was imported and is already authenticated, so this apply records %s (or %s_version) in state without sending it: "+
+					"a code is spent once, most likely when the instance was created. Change it after this apply to re-authenticate.", a.plain, a.attribute()))
+		}
 	}
 	wo, diags := writeOnlyFromConfig(ctx, req.Config)
 	resp.Diagnostics.Append(diags...)
@@ -418,7 +440,9 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	if !ok {
 		return
 	}
-	patch, send, diags := updateRequest(ctx, &plan, &state, wo)
+	unseen, diags := credentialsUnseen(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	patch, send, diags := updateRequest(ctx, &plan, &state, wo, unseen)
 	resp.Diagnostics.Append(diags...)
 	ctx, cancel := withTimeout(ctx, plan.Timeouts.Update, defaultUpdateTimeout, &resp.Diagnostics)
 	defer cancel()
@@ -460,6 +484,9 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	next.Timeouts = plan.Timeouts
 	resp.Diagnostics.Append(resp.State.Set(ctx, &next)...)
 	resp.Diagnostics.Append(storeWriteOnlyHashes(ctx, resp.Private, writeOnlyPairs(&plan, &state, wo), req.Private)...)
+	if unseen && recordsCredential(&next) {
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateCredentialsUnseenKey, nil)...)
+	}
 }
 
 // saveAfterPartialUpdate records what the server holds after an update that
@@ -502,6 +529,7 @@ func (r *instanceResource) ImportState(ctx context.Context, req resource.ImportS
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImportKey, []byte("true"))...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateCredentialsUnseenKey, []byte("true"))...)
 }
 
 // withTimeout bounds ctx by an operation's timeout from the timeouts block.
