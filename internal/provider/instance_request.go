@@ -119,6 +119,19 @@ func reauthenticates(plan, state *instanceModel, credentialsUnseen bool) bool {
 	return false
 }
 
+// replacementReusesCode reports whether replacing the instance would create
+// the new one with an authorization code that was already spent: the one
+// state holds (same value, or same authorization_code_wo_version), or,
+// after an import, whatever code the configuration holds. The platform
+// refuses a spent code, so such a create would fail.
+func replacementReusesCode(plan, state *instanceModel, credentialsUnseen bool) bool {
+	plain, _, version := authorizationCodeArg.fields(plan)
+	if plain.IsNull() && version.IsNull() {
+		return false
+	}
+	return credentialsUnseen || !authorizationCodeArg.changed(plan, state)
+}
+
 // recordsCredential reports whether m holds a credential, plain or by a
 // write-only version: once state does, the credentials are no longer unseen.
 func recordsCredential(m *instanceModel) bool {

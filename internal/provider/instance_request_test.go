@@ -415,3 +415,45 @@ func TestChangedConfiguration(t *testing.T) {
 		}
 	}
 }
+
+// TestReplacementReusesCode: a replacement is warned about exactly when the
+// new instance would be created with a code already spent.
+func TestReplacementReusesCode(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name        string
+		state, plan func(*instanceModel)
+		unseen      bool
+		want        bool
+	}{
+		{name: "the code state holds", want: true},
+		{name: "a new code", plan: func(m *instanceModel) { m.AuthorizationCode = types.StringValue("code-2") }},
+		{name: "a code not yet known", plan: func(m *instanceModel) { m.AuthorizationCode = types.StringUnknown() }},
+		{name: "a refresh token", state: func(m *instanceModel) {
+			m.AuthorizationCode = types.StringNull()
+			m.OAuthRefreshToken = types.StringValue("1//r")
+		}},
+		{name: "the write-only version state holds", state: func(m *instanceModel) {
+			m.AuthorizationCode = types.StringNull()
+			m.AuthorizationCodeWOVersion = types.Int64Value(1)
+		}, want: true},
+		{name: "a new write-only version", state: func(m *instanceModel) {
+			m.AuthorizationCode = types.StringNull()
+			m.AuthorizationCodeWOVersion = types.Int64Value(1)
+		}, plan: func(m *instanceModel) { m.AuthorizationCodeWOVersion = types.Int64Value(2) }},
+		{name: "any code after an import", state: importedState, plan: func(m *instanceModel) { m.AuthorizationCode = types.StringValue("spent") }, unseen: true, want: true},
+	}
+	for _, c := range cases {
+		state := documentedPlan(t)
+		if c.state != nil {
+			c.state(state)
+		}
+		plan := *state
+		if c.plan != nil {
+			c.plan(&plan)
+		}
+		if got := replacementReusesCode(&plan, state, c.unseen); got != c.want {
+			t.Errorf("%s: replacementReusesCode = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -252,6 +252,12 @@ func (r *instanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		plan.ExternalAuthentication = types.StringUnknown()
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 	}
+	if len(resp.RequiresReplace) > 0 && replacementReusesCode(&plan, &state, unseen) {
+		resp.Diagnostics.AddAttributeWarning(path.Root("authorization_code"), "Replacing the instance needs a new authorization code",
+			"This plan replaces the instance, and creating the new one sends the authorization code of the configuration, which was spent when the current instance was authenticated: "+
+				"the platform will refuse it and the create will fail after the current instance is destroyed. "+
+				"Get a new code (opencon_oauth_url) and set it in authorization_code, or in authorization_code_wo with a new authorization_code_wo_version, before applying.")
+	}
 	for _, a := range credentialArgs {
 		if unseen && a.changed(&plan, &state) {
 			resp.Diagnostics.AddAttributeWarning(path.Root(a.plain), "Credential recorded, not sent, after import",
@@ -302,24 +308,47 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 		return
 	}
 
+	// The instance exists from here on, authenticated with a code that is
+	// now spent. No later step may fail the create: Terraform would taint
+	// the instance and replace it on the next apply, which that code cannot
+	// do. What goes wrong is a warning.
 	var state instanceModel
-	resp.Diagnostics.Append(state.readInto(ctx, inst, &plan, nil)...)
+	resp.Diagnostics.Append(asWarnings(state.readInto(ctx, inst, &plan, nil))...)
 	state.Timeouts = plan.Timeouts
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-	resp.Diagnostics.Append(storeWriteOnlyHashes(ctx, resp.Private, writeOnlyPairs(&plan, nil, wo), nil)...)
-	if resp.Diagnostics.HasError() {
+	resp.Diagnostics.Append(asWarnings(storeWriteOnlyHashes(ctx, resp.Private, writeOnlyPairs(&plan, nil, wo), nil))...)
+	if resp.Diagnostics.HasError() || plan.Enabled.ValueBool() || !state.Enabled.ValueBool() {
 		return
 	}
-
-	if !plan.Enabled.ValueBool() {
-		if err := r.client.DisableInstance(ctx, inst.ID); err != nil {
-			resp.Diagnostics.AddError("Instance created but not disabled",
-				fmt.Sprintf("Instance %d was created and is saved in state, but disabling it failed: %s", inst.ID, err))
-			return
-		}
-		state.Enabled = types.BoolValue(false)
-		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	// Terraform refuses a create whose result differs from a known planned
+	// value, so state says enabled = false either way; when the disable
+	// failed, the next refresh reads the instance as enabled and the next
+	// plan disables it in place.
+	if err := r.client.DisableInstance(ctx, inst.ID); err != nil {
+		resp.Diagnostics.AddAttributeWarning(path.Root("enabled"), "Instance created but not disabled",
+			fmt.Sprintf("Instance %d was created and is saved in state, but disabling it failed: %s. "+
+				"The instance is enabled on the platform; the next plan reads it back as enabled and disables it in place.", inst.ID, err))
 	}
+	state.Enabled = types.BoolValue(false)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// asWarnings turns the errors of diags into warnings, for what happens
+// after the instance exists: an error there would taint it.
+func asWarnings(diags diag.Diagnostics) diag.Diagnostics {
+	out := make(diag.Diagnostics, 0, len(diags))
+	for _, d := range diags {
+		if d.Severity() != diag.SeverityError {
+			out = append(out, d)
+			continue
+		}
+		if p, ok := d.(diag.DiagnosticWithPath); ok {
+			out.AddAttributeWarning(p.Path(), d.Summary(), d.Detail())
+		} else {
+			out.AddWarning(d.Summary(), d.Detail())
+		}
+	}
+	return out
 }
 
 // findCreatedInstance looks for the instance an ambiguous create may have made:
