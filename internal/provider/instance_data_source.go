@@ -60,13 +60,13 @@ func (d *instanceDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 					"the comparison is then exact and case-sensitive. Zero or several matching instances are an error that lists their ids.",
 				Optional:   true,
 				Computed:   true,
-				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1), nameKeptByPlatform{}},
 			},
 			"element_key": schema.StringAttribute{
 				MarkdownDescription: "With `name`: only instances of this element (for example `gmail`) match. Otherwise, the instance's element key.",
 				Optional:            true,
 				Computed:            true,
-				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+				Validators:          []validator.String{unpadded{}},
 			},
 			"element_id": schema.Int64Attribute{
 				MarkdownDescription: "The numeric id of the element (`element.id`).",
@@ -107,7 +107,7 @@ func (d *instanceDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 				MarkdownDescription: "`event.notification.callback.url`; null when unset.",
 				Computed:            true,
 			},
-			"event_poller_refresh_interval": schema.Int64Attribute{
+			"event_poller_refresh_interval": schema.NumberAttribute{
 				MarkdownDescription: "`event.poller.refresh_interval`, in minutes; null when unset.",
 				Computed:            true,
 			},

@@ -24,7 +24,7 @@ type instanceDataSourceModel struct {
 	ExternalAuthentication       types.String `tfsdk:"external_authentication"`
 	EventNotificationEnabled     types.Bool   `tfsdk:"event_notification_enabled"`
 	EventNotificationCallbackURL types.String `tfsdk:"event_notification_callback_url"`
-	EventPollerRefreshInterval   types.Int64  `tfsdk:"event_poller_refresh_interval"`
+	EventPollerRefreshInterval   types.Number `tfsdk:"event_poller_refresh_interval"`
 	PollingResources             types.List   `tfsdk:"polling_resource"`
 	Configuration                types.Map    `tfsdk:"configuration"`
 }

@@ -161,7 +161,7 @@ func (m *instanceModel) desiredConfiguration(ctx context.Context, wo writeOnlyVa
 	}
 	setString(opencon.KeyEventNotificationCallbackURL, m.EventNotificationCallbackURL)
 	if !m.EventPollerRefreshInterval.IsNull() && !m.EventPollerRefreshInterval.IsUnknown() {
-		out[opencon.KeyEventPollerRefreshInterval] = strconv.FormatInt(m.EventPollerRefreshInterval.ValueInt64(), 10)
+		out[opencon.KeyEventPollerRefreshInterval] = strconv.FormatInt(int64Of(m.EventPollerRefreshInterval), 10)
 	}
 	for _, a := range writeOnlyArgs {
 		if v, ok := a.value(m, wo); ok && a.key != "" {

@@ -56,7 +56,7 @@ func TestCreateRequest(t *testing.T) {
 			name: "a write-only code is sent like a plain one",
 			plan: func(m *instanceModel) {
 				m.AuthorizationCode = types.StringNull()
-				m.AuthorizationCodeWOVersion = types.Int64Value(1)
+				m.AuthorizationCodeWOVersion = numberOf(1)
 			},
 			writeOnly: writeOnlyValues{"authorization_code_wo": "code-wo"},
 			want:      `{"element":{"key":"gmail"},"providerData":{"code":"code-wo"},"configuration":{` + documentedConfiguration + `},"tags":["Docs"],"name":"API Instance with Polling"}`,
@@ -79,14 +79,14 @@ func TestCreateRequest(t *testing.T) {
 			plan: func(m *instanceModel) {
 				m.AuthorizationCode = types.StringNull()
 				m.OAuthAPISecret = types.StringNull()
-				m.OAuthRefreshTokenWOVersion = types.Int64Value(1)
-				m.OAuthAPISecretWOVersion = types.Int64Value(1)
-				m.EventNotificationSignatureKeyWOVersion = types.Int64Value(1)
+				m.OAuthRefreshTokenWOVersion = numberOf(1)
+				m.OAuthAPISecretWOVersion = numberOf(1)
+				m.EventNotificationSignatureKeyWOVersion = numberOf(1)
 				m.Configuration = types.MapNull(types.StringType)
 				m.PollingResources = types.SetNull(pollingResourceObjectType)
 				m.EventNotificationEnabled = types.BoolNull()
 				m.EventNotificationCallbackURL = types.StringNull()
-				m.EventPollerRefreshInterval = types.Int64Null()
+				m.EventPollerRefreshInterval = types.NumberNull()
 				m.OAuthAPIKey = types.StringNull()
 				m.OAuthCallbackURL = types.StringNull()
 			},
@@ -129,13 +129,13 @@ func TestUpdateRequest(t *testing.T) {
 	withWriteOnlySecret := func(version int64) func(*instanceModel) {
 		return func(m *instanceModel) {
 			m.OAuthAPISecret = types.StringNull()
-			m.OAuthAPISecretWOVersion = types.Int64Value(version)
+			m.OAuthAPISecretWOVersion = numberOf(version)
 		}
 	}
 	withWriteOnlyCode := func(version int64) func(*instanceModel) {
 		return func(m *instanceModel) {
 			m.AuthorizationCode = types.StringNull()
-			m.AuthorizationCodeWOVersion = types.Int64Value(version)
+			m.AuthorizationCodeWOVersion = numberOf(version)
 		}
 	}
 	cases := []struct {
@@ -164,7 +164,7 @@ func TestUpdateRequest(t *testing.T) {
 		},
 		{
 			name: "a changed key is sent alone",
-			plan: []func(*instanceModel){func(m *instanceModel) { m.EventPollerRefreshInterval = types.Int64Value(3) }},
+			plan: []func(*instanceModel){func(m *instanceModel) { m.EventPollerRefreshInterval = numberOf(3) }},
 			want: `{"configuration":{"event.poller.refresh_interval":"3"}}`,
 		},
 		{
@@ -210,11 +210,11 @@ func TestUpdateRequest(t *testing.T) {
 			name: "a refresh token with a new version is sent as configuration",
 			state: []func(*instanceModel){func(m *instanceModel) {
 				m.AuthorizationCode = types.StringNull()
-				m.OAuthRefreshTokenWOVersion = types.Int64Value(1)
+				m.OAuthRefreshTokenWOVersion = numberOf(1)
 			}},
 			plan: []func(*instanceModel){func(m *instanceModel) {
 				m.AuthorizationCode = types.StringNull()
-				m.OAuthRefreshTokenWOVersion = types.Int64Value(2)
+				m.OAuthRefreshTokenWOVersion = numberOf(2)
 			}},
 			writeOnly: writeOnlyValues{"oauth_refresh_token_wo": "1//rotated"},
 			want:      `{"configuration":{"oauth.user.refresh_token":"1//rotated"}}`,
@@ -247,7 +247,7 @@ func TestUpdateRequest(t *testing.T) {
 			state: []func(*instanceModel){importedState},
 			plan: []func(*instanceModel){func(m *instanceModel) {
 				*m = *documentedPlan(t, withWriteOnlyCode(1))
-				m.OAuthRefreshTokenWOVersion = types.Int64Value(1)
+				m.OAuthRefreshTokenWOVersion = numberOf(1)
 				m.OAuthAPIKey = types.StringNull()
 				m.OAuthAPISecret = types.StringNull()
 			}},
@@ -271,7 +271,7 @@ func TestUpdateRequest(t *testing.T) {
 			plan: []func(*instanceModel){func(m *instanceModel) {
 				explicit := changedMessages()
 				explicit.FilterByUpdatedDate = types.BoolValue(true)
-				explicit.PollDelay = types.Int64Value(0)
+				explicit.PollDelay = numberOf(0)
 				m.PollingResources = pollingSet(t, explicit)
 			}},
 		},
@@ -348,16 +348,16 @@ func TestReauthentication(t *testing.T) {
 		{name: "a new code", plan: func(m *instanceModel) { m.AuthorizationCode = types.StringValue("code-2") }, sendsCode: true, reauthorizes: true},
 		{name: "a code not yet known", plan: func(m *instanceModel) { m.AuthorizationCode = types.StringUnknown() }, sendsCode: true, reauthorizes: true},
 		{name: "a code removed", plan: func(m *instanceModel) { m.AuthorizationCode = types.StringNull() }},
-		{name: "a code version set", plan: func(m *instanceModel) { m.AuthorizationCodeWOVersion = types.Int64Value(1) }, sendsCode: true, reauthorizes: true},
-		{name: "a code version removed", state: func(m *instanceModel) { m.AuthorizationCodeWOVersion = types.Int64Value(1) }},
+		{name: "a code version set", plan: func(m *instanceModel) { m.AuthorizationCodeWOVersion = numberOf(1) }, sendsCode: true, reauthorizes: true},
+		{name: "a code version removed", state: func(m *instanceModel) { m.AuthorizationCodeWOVersion = numberOf(1) }},
 		{name: "a new refresh token", plan: func(m *instanceModel) { m.OAuthRefreshToken = types.StringValue("1//new") }, reauthorizes: true},
-		{name: "a refresh token version bumped", state: func(m *instanceModel) { m.OAuthRefreshTokenWOVersion = types.Int64Value(1) },
-			plan: func(m *instanceModel) { m.OAuthRefreshTokenWOVersion = types.Int64Value(2) }, reauthorizes: true},
+		{name: "a refresh token version bumped", state: func(m *instanceModel) { m.OAuthRefreshTokenWOVersion = numberOf(1) },
+			plan: func(m *instanceModel) { m.OAuthRefreshTokenWOVersion = numberOf(2) }, reauthorizes: true},
 		{name: "a new API secret", plan: func(m *instanceModel) { m.OAuthAPISecret = types.StringValue("other") }},
 		{name: "the code first seen after import", state: importedState, plan: func(m *instanceModel) { m.AuthorizationCode = types.StringValue("spent") }, unseen: true},
-		{name: "a code version first seen after import", state: importedState, plan: func(m *instanceModel) { m.AuthorizationCodeWOVersion = types.Int64Value(1) }, unseen: true},
+		{name: "a code version first seen after import", state: importedState, plan: func(m *instanceModel) { m.AuthorizationCodeWOVersion = numberOf(1) }, unseen: true},
 		{name: "a refresh token first seen after import", state: importedState, plan: func(m *instanceModel) { m.OAuthRefreshToken = types.StringValue("1//spent") }, unseen: true},
-		{name: "a refresh token version first seen after import", state: importedState, plan: func(m *instanceModel) { m.OAuthRefreshTokenWOVersion = types.Int64Value(1) }, unseen: true},
+		{name: "a refresh token version first seen after import", state: importedState, plan: func(m *instanceModel) { m.OAuthRefreshTokenWOVersion = numberOf(1) }, unseen: true},
 		{name: "a code set once state holds one", state: importedState, plan: func(m *instanceModel) { m.AuthorizationCode = types.StringValue("code-2") }, sendsCode: true, reauthorizes: true},
 		{name: "a rename", plan: func(m *instanceModel) { m.Name = types.StringValue("Renamed") }},
 	}
@@ -435,12 +435,12 @@ func TestReplacementReusesCode(t *testing.T) {
 		}},
 		{name: "the write-only version state holds", state: func(m *instanceModel) {
 			m.AuthorizationCode = types.StringNull()
-			m.AuthorizationCodeWOVersion = types.Int64Value(1)
+			m.AuthorizationCodeWOVersion = numberOf(1)
 		}, want: true},
 		{name: "a new write-only version", state: func(m *instanceModel) {
 			m.AuthorizationCode = types.StringNull()
-			m.AuthorizationCodeWOVersion = types.Int64Value(1)
-		}, plan: func(m *instanceModel) { m.AuthorizationCodeWOVersion = types.Int64Value(2) }},
+			m.AuthorizationCodeWOVersion = numberOf(1)
+		}, plan: func(m *instanceModel) { m.AuthorizationCodeWOVersion = numberOf(2) }},
 		{name: "any code after an import", state: importedState, plan: func(m *instanceModel) { m.AuthorizationCode = types.StringValue("spent") }, unseen: true, want: true},
 	}
 	for _, c := range cases {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -18,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/numberplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -91,20 +91,21 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 		"element_key": schema.StringAttribute{
 			MarkdownDescription: "The element (connector) key, `element.key`, for example `gmail`. Changing it replaces the instance.",
 			Required:            true,
-			Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+			Validators:          []validator.String{unpadded{}},
 			PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 		},
 		"name": schema.StringAttribute{
-			MarkdownDescription: "The instance name, `name`. The platform strips HTML tags from it; a name that differs only by such tags is not a change.",
-			Required:            true,
-			Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+			MarkdownDescription: "The instance name, `name`. The platform strips HTML tags and surrounding spaces from it; a name that differs only by such tags is not a change, " +
+				"and one with nothing left once they are stripped is refused.",
+			Required:   true,
+			Validators: []validator.String{stringvalidator.LengthAtLeast(1), nameKeptByPlatform{}},
 		},
 		"tags": schema.SetAttribute{
 			MarkdownDescription: "Tags, `tags`. Replaced as a whole on update. When omitted the platform tags the instance with its name.",
 			ElementType:         types.StringType,
 			Optional:            true,
 			Computed:            true,
-			Validators:          []validator.Set{setvalidator.ValueStringsAre(sanitizedByPlatform{})},
+			Validators:          []validator.Set{setvalidator.NoNullValues(), setvalidator.ValueStringsAre(sanitizedByPlatform{})},
 			PlanModifiers:       []planmodifier.Set{setplanmodifier.UseStateForUnknown()},
 		},
 		"authorization_code": schema.StringAttribute{
@@ -158,26 +159,26 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			Sensitive:           true,
 			Validators:          signatureKeyArg.plainValidators(),
 		},
-		"event_poller_refresh_interval": schema.Int64Attribute{
+		"event_poller_refresh_interval": schema.NumberAttribute{
 			MarkdownDescription: "How often, in whole minutes, the platform polls the `polling_resource`s, `event.poller.refresh_interval`. At least 1. The element's default (15 for Gmail) applies when omitted.",
 			Optional:            true,
 			Computed:            true,
-			Validators:          []validator.Int64{int64validator.AtLeast(1)},
-			PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+			Validators:          []validator.Number{wholeNumber(1, maxPlatformInt)},
+			PlanModifiers:       []planmodifier.Number{numberplanmodifier.UseStateForUnknown()},
 		},
 		"configuration": schema.MapAttribute{
 			MarkdownDescription: "Any other element-specific configuration key, as strings (for example `\"netsuite.sandbox\" = \"false\"`). " +
 				"Keys owned by a typed argument are refused. Removing a key stops managing it; the platform keeps its value.",
 			ElementType: types.StringType,
 			Optional:    true,
-			Validators:  []validator.Map{mapvalidator.SizeAtLeast(1), configurationKeys{}},
+			Validators:  []validator.Map{mapvalidator.SizeAtLeast(1), mapvalidator.NoNullValues(), configurationKeys{}},
 		},
 		"sensitive_configuration": schema.MapAttribute{
 			MarkdownDescription: "Like `configuration`, for secret keys such as `user.password`: hidden in plan output and kept from state on read because the API masks them.",
 			ElementType:         types.StringType,
 			Optional:            true,
 			Sensitive:           true,
-			Validators:          []validator.Map{mapvalidator.SizeAtLeast(1), configurationKeys{}},
+			Validators:          []validator.Map{mapvalidator.SizeAtLeast(1), mapvalidator.NoNullValues(), configurationKeys{}},
 		},
 		"enabled": schema.BoolAttribute{
 			MarkdownDescription: "Whether the instance is enabled, driven through `PUT`/`DELETE /instances/{id}/enabled`. Defaults to `true`.",
@@ -227,7 +228,7 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 }
 
 func (r *instanceResource) ConfigValidators(_ context.Context) []resource.ConfigValidator {
-	return []resource.ConfigValidator{eventsNeedCallback{}}
+	return []resource.ConfigValidator{eventsNeedCallback{}, distinctConfigurationKeys{}}
 }
 
 // ModifyPlan marks what the platform derives from the authentication

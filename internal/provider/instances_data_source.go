@@ -61,7 +61,7 @@ func (d *instancesDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 				MarkdownDescription: "Only instances that carry every one of these tags (sent as `tags[]`).",
 				ElementType:         types.StringType,
 				Optional:            true,
-				Validators:          []validator.Set{setvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1))},
+				Validators:          []validator.Set{setvalidator.NoNullValues(), setvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1))},
 			},
 			"name_contains": schema.StringAttribute{
 				MarkdownDescription: "Only instances whose name contains this text, ignoring case (sent as `searchText`).",

@@ -55,7 +55,7 @@ func (d *oauthURLDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 			"element_key": schema.StringAttribute{
 				MarkdownDescription: "The element key or id, for example `gmail`.",
 				Required:            true,
-				Validators:          nonEmpty,
+				Validators:          []validator.String{unpadded{}},
 			},
 			"api_key": schema.StringAttribute{
 				MarkdownDescription: "The OAuth client id of your app at the vendor (`apiKey`); the instance's `oauth_api_key`.",
