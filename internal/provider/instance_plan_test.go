@@ -178,3 +178,47 @@ func TestAccInstance_createSurvivesAFailedDisable(t *testing.T) {
 		},
 	})
 }
+
+// TestNoRequestAfterAConversionError: should a value the validators let
+// through fail to convert (a null tag here), Create and Update stop before
+// calling the platform (issue 9.6).
+func TestNoRequestAfterAConversionError(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newTestEnv(t)
+	s := resourceSchema(t)
+	typ := s.Type().TerraformType(ctx).(tftypes.Object)
+	values := map[string]tftypes.Value{}
+	for name, at := range typ.AttributeTypes {
+		values[name] = tftypes.NewValue(at, nil)
+	}
+	values["id"] = tftypes.NewValue(tftypes.String, "12345")
+	values["element_key"] = tftypes.NewValue(tftypes.String, "netsuiteerp")
+	values["name"] = tftypes.NewValue(tftypes.String, "erp")
+	values["enabled"] = tftypes.NewValue(tftypes.Bool, true)
+	values["tags"] = tftypes.NewValue(tftypes.Set{ElementType: tftypes.String}, []tftypes.Value{
+		tftypes.NewValue(tftypes.String, nil), tftypes.NewValue(tftypes.String, "a"),
+	})
+	raw := tftypes.NewValue(typ, values)
+	plan, config := tfsdk.Plan{Schema: s, Raw: raw}, tfsdk.Config{Schema: s, Raw: raw}
+	state := tfsdk.State{Schema: s, Raw: raw.Copy()}
+	r := &instanceResource{client: e.client}
+
+	e.emu.ResetStats()
+	create := fwresource.CreateResponse{State: tfsdk.State{Schema: s, Raw: tftypes.NewValue(typ, nil)}}
+	r.Create(ctx, fwresource.CreateRequest{Plan: plan, Config: config}, &create)
+	expectErrorDiagnostic(t, "Create with a null tag", create.Diagnostics)
+
+	stateValues := map[string]tftypes.Value{}
+	for k, v := range values {
+		stateValues[k] = v
+	}
+	stateValues["tags"] = tftypes.NewValue(tftypes.Set{ElementType: tftypes.String}, []tftypes.Value{tftypes.NewValue(tftypes.String, "b")})
+	state.Raw = tftypes.NewValue(typ, stateValues)
+	update := fwresource.UpdateResponse{State: state}
+	r.Update(ctx, fwresource.UpdateRequest{Plan: plan, State: state, Config: config}, &update)
+	expectErrorDiagnostic(t, "Update with a null tag", update.Diagnostics)
+	if n := e.apiCalls(); n != 0 {
+		t.Fatalf("%d API calls after a conversion error (%v), want none", n, e.emu.Stats())
+	}
+}
