@@ -561,10 +561,3 @@ func (r *instanceResource) ImportState(ctx context.Context, req resource.ImportS
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImportKey, []byte("true"))...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateCredentialsUnseenKey, []byte("true"))...)
 }
-
-// withTimeout bounds ctx by an operation's timeout from the timeouts block.
-func withTimeout(ctx context.Context, get func(context.Context, time.Duration) (time.Duration, diag.Diagnostics), def time.Duration, diags *diag.Diagnostics) (context.Context, context.CancelFunc) {
-	timeout, d := get(ctx, def)
-	diags.Append(d...)
-	return context.WithTimeout(ctx, timeout)
-}
