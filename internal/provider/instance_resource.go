@@ -89,7 +89,7 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			PlanModifiers:       keepState,
 		},
 		"element_key": schema.StringAttribute{
-			MarkdownDescription: "The element (connector) key, `element.key`, for example `gmail`. Changing it replaces the instance.",
+			MarkdownDescription: "The element (connector) key, `element.key`, for example `gmail`. Changing it replaces the instance, which needs a new `authorization_code` when it authenticates with one.",
 			Required:            true,
 			Validators:          []validator.String{unpadded{}},
 			PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
@@ -110,14 +110,15 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 		},
 		"authorization_code": schema.StringAttribute{
 			MarkdownDescription: "A one-time OAuth authorization grant code, `providerData.code`, exchanged by the platform on create. " +
-				"A new value later re-authenticates the existing instance in place. Never returned by the API.",
+				"A new value later re-authenticates the existing instance in place. Never returned by the API; after an import the first value is recorded, not sent " +
+				"(the instance is already authenticated). Replacing the instance needs a new code.",
 			Optional:   true,
 			Sensitive:  true,
 			Validators: authorizationCodeArg.plainValidators(),
 		},
 		"oauth_refresh_token": schema.StringAttribute{
 			MarkdownDescription: "An existing OAuth refresh token, `oauth.user.refresh_token`: creates the instance with `externalAuthentication: \"initial\"`, " +
-				"without an interactive code. The non-interactive path for CI. Never returned by the API.",
+				"without an interactive code. The non-interactive path for CI. A new value later re-authenticates in place. Never returned by the API; after an import the first value is recorded, not sent.",
 			Optional:   true,
 			Sensitive:  true,
 			Validators: refreshTokenArg.plainValidators(),
@@ -160,7 +161,7 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			Validators:          signatureKeyArg.plainValidators(),
 		},
 		"event_poller_refresh_interval": schema.NumberAttribute{
-			MarkdownDescription: "How often, in whole minutes, the platform polls the `polling_resource`s, `event.poller.refresh_interval`. At least 1. The element's default (15 for Gmail) applies when omitted.",
+			MarkdownDescription: "How often, in whole minutes, the platform polls the `polling_resource`s, `event.poller.refresh_interval`: a whole number from 1 to 2147483647. The element's default (15 for Gmail) applies when omitted.",
 			Optional:            true,
 			Computed:            true,
 			Validators:          []validator.Number{wholeNumber(1, maxPlatformInt)},
@@ -168,7 +169,7 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 		},
 		"configuration": schema.MapAttribute{
 			MarkdownDescription: "Any other element-specific configuration key, as strings (for example `\"netsuite.sandbox\" = \"false\"`). " +
-				"Keys owned by a typed argument are refused. Removing a key stops managing it; the platform keeps its value.",
+				"Keys owned by a typed argument, keys with surrounding spaces, null values and keys also in `sensitive_configuration` are refused. Removing a key stops managing it; the platform keeps its value.",
 			ElementType: types.StringType,
 			Optional:    true,
 			Validators:  []validator.Map{mapvalidator.SizeAtLeast(1), mapvalidator.NoNullValues(), configurationKeys{}},
@@ -181,7 +182,8 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			Validators:          []validator.Map{mapvalidator.SizeAtLeast(1), mapvalidator.NoNullValues(), configurationKeys{}},
 		},
 		"enabled": schema.BoolAttribute{
-			MarkdownDescription: "Whether the instance is enabled, driven through `PUT`/`DELETE /instances/{id}/enabled`. Defaults to `true`.",
+			MarkdownDescription: "Whether the instance is enabled, driven through `PUT`/`DELETE /instances/{id}/enabled`. Defaults to `true`. " +
+				"Should disabling a new instance fail, the create still succeeds with a warning and the next plan disables it in place.",
 			Optional:            true,
 			Computed:            true,
 			Default:             booldefault.StaticBool(true),
