@@ -104,11 +104,8 @@ func sentNoCredential(e *testEnv, token *string) resource.TestCheckFunc {
 			return fmt.Errorf("the apply after import sent %d POST /instances", n)
 		}
 		if stats["PATCH /instances/{id}"] > 0 {
-			var body struct {
-				ProviderData  map[string]any `json:"providerData"`
-				Configuration map[string]any `json:"configuration"`
-			}
-			if err := json.Unmarshal(e.emu.LastRequest("PATCH /instances/{id}"), &body); err != nil {
+			body, err := lastPatch(e)
+			if err != nil {
 				return err
 			}
 			if body.ProviderData != nil {
@@ -215,12 +212,24 @@ func importThenApply(t *testing.T, e *testEnv, c importCase) {
 	resource.Test(t, resource.TestCase{TerraformVersionChecks: c.cli, Steps: steps})
 }
 
-func codeSent(t *testing.T, e *testEnv, code string) resource.TestCheckFunc {
+// patchBody is what a PATCH /instances/{id} carried.
+type patchBody struct {
+	ProviderData  map[string]string `json:"providerData"`
+	Configuration map[string]any    `json:"configuration"`
+}
+
+func lastPatch(e *testEnv) (patchBody, error) {
+	var body patchBody
+	if err := json.Unmarshal(e.emu.LastRequest("PATCH /instances/{id}"), &body); err != nil {
+		return body, fmt.Errorf("no readable PATCH /instances/{id}: %v", err)
+	}
+	return body, nil
+}
+
+func codeSent(_ *testing.T, e *testEnv, code string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		var body struct {
-			ProviderData map[string]string `json:"providerData"`
-		}
-		if err := json.Unmarshal(e.emu.LastRequest("PATCH /instances/{id}"), &body); err != nil {
+		body, err := lastPatch(e)
+		if err != nil {
 			return err
 		}
 		return expectEqual("providerData.code", body.ProviderData["code"], code)
@@ -287,11 +296,9 @@ func TestAccInstance_applyAfterImportSendsNoWriteOnlyRefreshToken(t *testing.T) 
 // patchCarries fails unless the step's PATCH sent configuration key key.
 func patchCarries(e *testEnv, key string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		var body struct {
-			Configuration map[string]any `json:"configuration"`
-		}
-		if err := json.Unmarshal(e.emu.LastRequest("PATCH /instances/{id}"), &body); err != nil {
-			return fmt.Errorf("no PATCH carrying %s: %v", key, err)
+		body, err := lastPatch(e)
+		if err != nil {
+			return err
 		}
 		if _, ok := body.Configuration[key]; !ok {
 			return fmt.Errorf("the PATCH did not carry %s", key)

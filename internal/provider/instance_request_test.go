@@ -333,6 +333,21 @@ func importedState(m *instanceModel) {
 	m.OAuthAPISecret = types.StringNull()
 }
 
+// stateThenPlan is the documented example's state with change applied, and
+// a plan that changes it further by planChange; either may be nil.
+func stateThenPlan(t *testing.T, change, planChange func(*instanceModel)) (instanceModel, *instanceModel) {
+	t.Helper()
+	state := documentedPlan(t)
+	if change != nil {
+		change(state)
+	}
+	plan := *state
+	if planChange != nil {
+		planChange(&plan)
+	}
+	return plan, state
+}
+
 // TestReauthentication: the plan marks the token unknown exactly when the
 // update sends a code or a refresh token.
 func TestReauthentication(t *testing.T) {
@@ -362,14 +377,7 @@ func TestReauthentication(t *testing.T) {
 		{name: "a rename", plan: func(m *instanceModel) { m.Name = types.StringValue("Renamed") }},
 	}
 	for _, c := range cases {
-		state := documentedPlan(t)
-		if c.state != nil {
-			c.state(state)
-		}
-		plan := *state
-		if c.plan != nil {
-			c.plan(&plan)
-		}
+		plan, state := stateThenPlan(t, c.state, c.plan)
 		if got := sendsAuthorizationCode(&plan, state, c.unseen); got != c.sendsCode {
 			t.Errorf("%s: sendsAuthorizationCode = %v, want %v", c.name, got, c.sendsCode)
 		}
@@ -444,14 +452,7 @@ func TestReplacementReusesCode(t *testing.T) {
 		{name: "any code after an import", state: importedState, plan: func(m *instanceModel) { m.AuthorizationCode = types.StringValue("spent") }, unseen: true, want: true},
 	}
 	for _, c := range cases {
-		state := documentedPlan(t)
-		if c.state != nil {
-			c.state(state)
-		}
-		plan := *state
-		if c.plan != nil {
-			c.plan(&plan)
-		}
+		plan, state := stateThenPlan(t, c.state, c.plan)
 		if got := replacementReusesCode(&plan, state, c.unseen); got != c.want {
 			t.Errorf("%s: replacementReusesCode = %v, want %v", c.name, got, c.want)
 		}

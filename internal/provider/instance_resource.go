@@ -184,9 +184,9 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 		"enabled": schema.BoolAttribute{
 			MarkdownDescription: "Whether the instance is enabled, driven through `PUT`/`DELETE /instances/{id}/enabled`. Defaults to `true`. " +
 				"Should disabling a new instance fail, the create still succeeds with a warning and the next plan disables it in place.",
-			Optional:            true,
-			Computed:            true,
-			Default:             booldefault.StaticBool(true),
+			Optional: true,
+			Computed: true,
+			Default:  booldefault.StaticBool(true),
 		},
 		"token": schema.StringAttribute{
 			MarkdownDescription: "The instance token (`token`), sent as `Element <token>` in the `Authorization` header of hub calls.",

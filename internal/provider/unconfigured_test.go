@@ -279,19 +279,7 @@ provider "opencon" {
   organization_secret = %q
   max_retries         = 0
 }
-
-resource "opencon_instance" "erp" {
-  element_key = "netsuiteerp"
-  name        = "erp"
-  configuration = {
-    "user.username"      = "jane"
-    "netsuite.accountId" = "TSTDRV1"
-  }
-  sensitive_configuration = {
-    "user.password" = "hunter2"
-  }
-}
-`, testProviderSource(), e.baseURL, generation, testUserSecret, testOrganizationSecret)
+`, testProviderSource(), e.baseURL, generation, testUserSecret, testOrganizationSecret) + netsuiteResource
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
