@@ -29,7 +29,7 @@ func stringSet(values []string) types.Set {
 
 // instanceEventSettings reads the event keys of an instance's configuration
 // as the opencon_instance resource exposes them.
-func instanceEventSettings(inst *opencon.Instance) (enabled types.Bool, callback types.String, interval types.Int64, diags diag.Diagnostics) {
+func instanceEventSettings(inst *opencon.Instance) (enabled types.Bool, callback types.String, interval types.Number, diags diag.Diagnostics) {
 	enabled = types.BoolValue(false)
 	if v, ok := inst.ConfigValue(opencon.KeyEventNotificationEnabled); ok {
 		b, err := strconv.ParseBool(strings.TrimSpace(v))
@@ -40,14 +40,14 @@ func instanceEventSettings(inst *opencon.Instance) (enabled types.Bool, callback
 		enabled = types.BoolValue(b)
 	}
 	callback = optionalString(inst, opencon.KeyEventNotificationCallbackURL)
-	interval = types.Int64Null()
+	interval = types.NumberNull()
 	if v, ok := inst.ConfigValue(opencon.KeyEventPollerRefreshInterval); ok && strings.TrimSpace(v) != "" {
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil {
 			diags.AddWarning("Unexpected event.poller.refresh_interval",
 				"The API returned "+strconv.Quote(v)+", which is not a whole number of minutes.")
 		} else {
-			interval = types.Int64Value(n)
+			interval = numberOf(n)
 		}
 	}
 	return enabled, callback, interval, diags
@@ -119,7 +119,7 @@ func (m *instanceModel) readInto(ctx context.Context, inst *opencon.Instance, pr
 	for _, a := range writeOnlyArgs {
 		plain, writeOnly, version := a.fields(m)
 		*writeOnly = types.StringNull()
-		*plain, *version = types.StringNull(), types.Int64Null()
+		*plain, *version = types.StringNull(), types.NumberNull()
 		if prior != nil {
 			priorPlain, _, priorVersion := a.fields(prior)
 			*plain, *version = *priorPlain, *priorVersion

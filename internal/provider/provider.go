@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -56,18 +57,21 @@ func (p *openconProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 		Attributes: map[string]schema.Attribute{
 			"base_url": schema.StringAttribute{
 				MarkdownDescription: "The API root, for example `https://api.openconnectors.us2.ext.hana.ondemand.com/elements/api-v2`, with or without `/elements/api-v2`. " +
-					"`http://` is accepted only for loopback hosts (the local emulator). Falls back to `" + EnvBaseURL + "`.",
-				Optional: true,
+					"`http://` is accepted only for loopback hosts (the local emulator). Falls back to `" + EnvBaseURL + "` when not set; an empty string is an error, not \"unset\".",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"user_secret": schema.StringAttribute{
-				MarkdownDescription: "The user secret sent as `User <secret>` in the `Authorization` header. Falls back to `" + EnvUserSecret + "`.",
+				MarkdownDescription: "The user secret sent as `User <secret>` in the `Authorization` header. Falls back to `" + EnvUserSecret + "` when not set; an empty string is an error, not \"unset\".",
 				Optional:            true,
 				Sensitive:           true,
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"organization_secret": schema.StringAttribute{
-				MarkdownDescription: "The organization secret sent as `Organization <secret>` in the `Authorization` header. Falls back to `" + EnvOrganizationSecret + "`.",
+				MarkdownDescription: "The organization secret sent as `Organization <secret>` in the `Authorization` header. Falls back to `" + EnvOrganizationSecret + "` when not set; an empty string is an error, not \"unset\".",
 				Optional:            true,
 				Sensitive:           true,
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"request_timeout": schema.StringAttribute{
 				MarkdownDescription: fmt.Sprintf("How long one HTTP request may take from when it is sent, as a Go duration such as `30s` or `2m`; retries, and waits for `max_requests_per_second` or `max_concurrent_requests`, not included. Defaults to `%ds`.", opencon.DefaultRequestTimeout/time.Second),
@@ -200,8 +204,12 @@ func (positiveFloat) ValidateFloat64(_ context.Context, req validator.Float64Req
 	}
 }
 
+// settingOrEnv is the provider block's value of a setting, or env's when
+// the block leaves it out. A value set in the block always wins, even an
+// empty one: the schema refuses it, and Configure reports it as missing
+// rather than silently using the environment.
 func settingOrEnv(v types.String, env string) string {
-	if !v.IsNull() && v.ValueString() != "" {
+	if !v.IsNull() {
 		return v.ValueString()
 	}
 	return os.Getenv(env)

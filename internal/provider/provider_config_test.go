@@ -335,3 +335,35 @@ func TestAccProvider_requestLimitsValidated(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigureEmptySettingDoesNotFallBack: an empty value in the provider
+// block is not "unset": it does not fall back to the environment, although
+// the environment holds a value (issue 9.11). The schema refuses it at
+// validate (TestAccProvider_emptySettingIsRefused); should one reach
+// Configure, it is reported as missing.
+func TestConfigureEmptySettingDoesNotFallBack(t *testing.T) {
+	t.Setenv(EnvBaseURL, "https://api.openconnectors.us2.ext.hana.ondemand.com")
+	t.Setenv(EnvUserSecret, testUserSecret)
+	t.Setenv(EnvOrganizationSecret, testOrganizationSecret)
+	for _, attr := range []string{"base_url", "user_secret", "organization_secret"} {
+		resp := configure(t, map[string]tftypes.Value{attr: tftypes.NewValue(tftypes.String, "")})
+		if !resp.Diagnostics.HasError() || resp.ResourceData != nil {
+			t.Errorf("%s = \"\" with the environment variable set: %v, want an error and no client", attr, resp.Diagnostics)
+			continue
+		}
+		d, ok := resp.Diagnostics[0].(diag.DiagnosticWithPath)
+		if !ok || !d.Path().Equal(path.Root(attr)) {
+			t.Errorf("%s = \"\": %v, want the error on %s", attr, resp.Diagnostics[0], attr)
+		}
+	}
+}
+
+func TestAccProvider_emptySettingIsRefused(t *testing.T) {
+	e := newTestEnv(t)
+	t.Setenv(EnvUserSecret, testUserSecret)
+	e.expectRefusedBeforeAnyCall(t, fmt.Sprintf(`provider "opencon" {
+  base_url            = %q
+  user_secret         = ""
+  organization_secret = %q
+}`, e.baseURL, testOrganizationSecret)+netsuiteResource, `(?s)user_secret.*at least 1`)
+}
