@@ -8,7 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
@@ -78,12 +77,12 @@ func (p *openconProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				Optional:            true,
 				Validators:          []validator.String{durationValidator{}},
 			},
-			"max_retries": schema.Int64Attribute{
+			"max_retries": schema.NumberAttribute{
 				MarkdownDescription: fmt.Sprintf("How many times a request is retried on transport errors, 429 and 5xx answers (honouring `Retry-After`, each wait capped at %d seconds). "+
 					"A create whose answer was lost is looked up first and sent again only when the lookup proves it created nothing. Defaults to %d; 0 turns retries off.",
 					opencon.MaxRetryAfter/time.Second, opencon.DefaultMaxRetries),
 				Optional:   true,
-				Validators: []validator.Int64{int64validator.Between(0, 20)},
+				Validators: []validator.Number{wholeNumber(0, 20)},
 			},
 			"max_requests_per_second": schema.Float64Attribute{
 				MarkdownDescription: "The most requests per second this provider configuration sends, retries included, shared by every resource, data source and ephemeral resource that uses it; " +
@@ -92,11 +91,11 @@ func (p *openconProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				Optional:   true,
 				Validators: []validator.Float64{positiveFloat{}},
 			},
-			"max_concurrent_requests": schema.Int64Attribute{
+			"max_concurrent_requests": schema.NumberAttribute{
 				MarkdownDescription: fmt.Sprintf("The most requests this provider configuration has in flight at once, shared like `max_requests_per_second`. "+
 					"Defaults to %d, Terraform's default `-parallelism`, so that a default run is never slowed and a raised `-parallelism` does not open more connections.", opencon.DefaultMaxConcurrentRequests),
 				Optional:   true,
-				Validators: []validator.Int64{int64validator.Between(1, 1000)},
+				Validators: []validator.Number{wholeNumber(1, 1000)},
 			},
 		},
 	}
@@ -107,9 +106,9 @@ type providerModel struct {
 	UserSecret         types.String  `tfsdk:"user_secret"`
 	OrganizationSecret types.String  `tfsdk:"organization_secret"`
 	RequestTimeout     types.String  `tfsdk:"request_timeout"`
-	MaxRetries         types.Int64   `tfsdk:"max_retries"`
+	MaxRetries         types.Number  `tfsdk:"max_retries"`
 	MaxRequestsPerSec  types.Float64 `tfsdk:"max_requests_per_second"`
-	MaxConcurrent      types.Int64   `tfsdk:"max_concurrent_requests"`
+	MaxConcurrent      types.Number  `tfsdk:"max_concurrent_requests"`
 }
 
 func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
@@ -164,13 +163,13 @@ func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureR
 		clientCfg.RequestTimeout, _ = time.ParseDuration(cfg.RequestTimeout.ValueString())
 	}
 	if !cfg.MaxRetries.IsNull() {
-		clientCfg.MaxRetries = new(int(cfg.MaxRetries.ValueInt64()))
+		clientCfg.MaxRetries = new(int(int64Of(cfg.MaxRetries)))
 	}
 	if !cfg.MaxRequestsPerSec.IsNull() {
 		clientCfg.MaxRequestsPerSecond = cfg.MaxRequestsPerSec.ValueFloat64()
 	}
 	if !cfg.MaxConcurrent.IsNull() {
-		clientCfg.MaxConcurrentRequests = int(cfg.MaxConcurrent.ValueInt64())
+		clientCfg.MaxConcurrentRequests = int(int64Of(cfg.MaxConcurrent))
 	}
 	client, err := opencon.NewClient(clientCfg)
 	var badURL *opencon.BaseURLError

@@ -327,7 +327,9 @@ func TestAccProvider_requestLimitsValidated(t *testing.T) {
 	for _, c := range []struct{ setting, err string }{
 		{"max_requests_per_second = 0", `(?s)max_requests_per_second must be a number greater than 0`},
 		{"max_requests_per_second = -2.5", `(?s)max_requests_per_second must be a number greater than 0`},
-		{"max_concurrent_requests = 0", `(?s)max_concurrent_requests.*between 1 and 1000`},
+		{"max_concurrent_requests = 0", `(?s)max_concurrent_requests must be a whole number from 1 to 1000, not 0`},
+		{"max_concurrent_requests = 2.5", `(?s)max_concurrent_requests must be a whole number from 1 to 1000, not 2.5`},
+		{"max_retries = 1.5", `(?s)max_retries must be a whole number from 0 to 20, not 1.5`},
 	} {
 		t.Run(c.setting, func(t *testing.T) {
 			cfg := strings.Replace(e.providerConfig(), "max_retries         = 0", "max_retries         = 0\n  "+c.setting, 1) + netsuiteResource
