@@ -332,7 +332,11 @@ func TestAccProvider_requestLimitsValidated(t *testing.T) {
 		{"max_retries = 1.5", `(?s)max_retries must be a whole number from 0 to 20, not 1.5`},
 	} {
 		t.Run(c.setting, func(t *testing.T) {
-			cfg := strings.Replace(e.providerConfig(), "max_retries         = 0", "max_retries         = 0\n  "+c.setting, 1) + netsuiteResource
+			setting := "max_retries         = 0\n  " + c.setting
+			if strings.HasPrefix(c.setting, "max_retries") {
+				setting = c.setting
+			}
+			cfg := strings.Replace(e.providerConfig(), "max_retries         = 0", setting, 1) + netsuiteResource
 			e.expectRefusedBeforeAnyCall(t, cfg, c.err)
 		})
 	}
