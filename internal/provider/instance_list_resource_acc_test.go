@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"os"
 	"strconv"
 	"testing"
 
@@ -26,6 +27,11 @@ func TestAccInstanceListResource_query(t *testing.T) {
 	sales := createGmail(t, e, "<b>Sales</b> mailbox", "mail", "sales")
 	support := createGmail(t, e, "Support mailbox", "mail")
 	erp := createNetsuite(t, e, "ERP", "finance", "sales")
+	// The list resource page's example, as written, beside the cases below.
+	example, err := os.ReadFile("../../examples/list-resources/opencon_instance/list-resource.tfquery.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
 	host := apiHost(e.baseURL)
 	identity := func(inst *opencon.Instance) map[string]knownvalue.Check {
 		return map[string]knownvalue.Check{"id": knownvalue.StringExact(strconv.FormatInt(inst.ID, 10)), "host": knownvalue.StringExact(host)}
@@ -43,11 +49,6 @@ func TestAccInstanceListResource_query(t *testing.T) {
 				Query: true,
 				// The provider block is the first step's, in the .tf file.
 				Config: `
-list "opencon_instance" "all" {
-  provider         = opencon
-  include_resource = true
-}
-
 list "opencon_instance" "mail" {
   provider = opencon
   config {
@@ -95,7 +96,7 @@ list "opencon_instance" "first_two" {
   provider = opencon
   limit    = 2
 }
-`,
+` + string(example),
 				QueryResultChecks: []querycheck.QueryResultCheck{
 					querycheck.ExpectLength("opencon_instance.all", 3),
 					querycheck.ExpectIdentity("opencon_instance.all", identity(sales)),
@@ -130,6 +131,9 @@ list "opencon_instance" "first_two" {
 					querycheck.ExpectLength("opencon_instance.named_with_tags", 1),
 					querycheck.ExpectIdentity("opencon_instance.named_with_tags", identity(sales)),
 					querycheck.ExpectLength("opencon_instance.part_of_a_name", 0),
+					querycheck.ExpectLength("opencon_instance.mailboxes", 2),
+					querycheck.ExpectIdentity("opencon_instance.mailboxes", identity(sales)),
+					querycheck.ExpectIdentity("opencon_instance.mailboxes", identity(support)),
 					querycheck.ExpectLength("opencon_instance.first_two", 2),
 					querycheck.ExpectIdentity("opencon_instance.first_two", identity(sales)),
 					querycheck.ExpectIdentity("opencon_instance.first_two", identity(support)),
