@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +18,8 @@ import (
 // under test, on instances made directly through the emulator's API.
 
 const adoptionExamples = "../../examples/guides/adopting-existing-instances"
+
+var stateID = regexp.MustCompile(`(?m)^\s+id\s+= "([0-9]+)"`)
 
 func idString(inst *opencon.Instance) string { return strconv.FormatInt(inst.ID, 10) }
 
@@ -135,5 +138,11 @@ func TestAccAdoption_query(t *testing.T) {
 	w.runCommands(adoptionExamples + "/query/commands.sh")
 
 	w.expectSettled(e, "opencon_instance.all_0", "opencon_instance.all_1", "opencon_instance.all_2")
+	// The guide says the generated names follow the order of the ids.
+	for name, inst := range map[string]*opencon.Instance{"all_0": sales, "all_2": erp} {
+		if m := stateID.FindStringSubmatch(w.run("state", "show", "opencon_instance."+name)); m == nil || m[1] != idString(inst) {
+			t.Errorf("opencon_instance.%s is instance %v, want %d", name, m, inst.ID)
+		}
+	}
 	expectNoSecretIn(t, w, "generated.tf", testGmailClientSecret, testGmailClientID, "hunter2", sales.Token, erp.Token)
 }

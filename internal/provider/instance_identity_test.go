@@ -163,3 +163,44 @@ import {
 		},
 	})
 }
+
+// TestAccInstance_identityGuardsAgainstAnotherHost: the same id on another
+// platform host is another instance. Pointing base_url there fails the
+// refresh instead of taking that instance for the one in state.
+func TestAccInstance_identityGuardsAgainstAnotherHost(t *testing.T) {
+	t.Parallel()
+	first, second := newTestEnv(t), newTestEnv(t)
+	mine := createNetsuite(t, first, "ERP", "finance")
+	other := createNetsuite(t, second, "ERP", "finance")
+	if mine.ID != other.ID {
+		t.Fatalf("emulators with the same seed gave ids %d and %d; the test needs one id on two hosts", mine.ID, other.ID)
+	}
+	erp := fmt.Sprintf(`
+import {
+  to = opencon_instance.erp
+  id = "%d"
+}
+
+resource "opencon_instance" "erp" {
+  element_key = "netsuiteerp"
+  name        = "ERP"
+  tags        = ["finance"]
+  configuration = {
+    "user.username"      = "jane"
+    "netsuite.accountId" = "TSTDRV1"
+  }
+}
+`, mine.ID)
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks:   identityCLIs,
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: first.providerConfig() + erp},
+			{
+				Config:      second.providerConfig() + erp,
+				ExpectError: expectError(`Unexpected Identity Change`),
+			},
+			{Config: first.providerConfig() + erp, PlanOnly: true},
+		},
+	})
+}
