@@ -45,9 +45,7 @@ func expectNoSecretIn(t *testing.T, w *cliWorkdir, name string, secrets ...strin
 func TestAccAdoption_importBlocksAndGeneratedConfig(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
-	sales := createGmail(t, e, "Sales mailbox", "mail")
-	support := createGmail(t, e, "<b>Support</b> mailbox", "mail")
-	erp := createNetsuite(t, e, "ERP", "finance")
+	sales, support, erp := createAccount(t, e)
 	w := newCLIWorkdir(t, e)
 	w.copyExample([]string{adoptionExamples + "/by-id/imports.tf"},
 		`"12345"`, strconv.Quote(idString(sales)), `"12346"`, strconv.Quote(idString(support)), `"12347"`, strconv.Quote(idString(erp)))
@@ -130,9 +128,7 @@ func TestAccAdoption_query(t *testing.T) {
 	e := newTestEnv(t)
 	w := newCLIWorkdir(t, e)
 	w.copyExample([]string{adoptionExamples + "/query/instances.tfquery.hcl"})
-	sales := createGmail(t, e, "Sales mailbox", "mail")
-	createGmail(t, e, "<b>Support</b> mailbox", "mail")
-	erp := createNetsuite(t, e, "ERP", "finance")
+	sales, _, erp := createAccount(t, e)
 	e.emu.ResetStats()
 
 	w.runCommands(adoptionExamples + "/query/commands.sh")

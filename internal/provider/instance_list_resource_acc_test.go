@@ -24,9 +24,7 @@ var queryCLIs = []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.
 func TestAccInstanceListResource_query(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
-	sales := createGmail(t, e, "<b>Sales</b> mailbox", "mail", "sales")
-	support := createGmail(t, e, "Support mailbox", "mail")
-	erp := createNetsuite(t, e, "ERP", "finance", "sales")
+	sales, support, erp := createAccount(t, e)
 	// The list resource page's example, as written, beside the cases below.
 	example, err := os.ReadFile("../../examples/list-resources/opencon_instance/list-resource.tfquery.hcl")
 	if err != nil {

@@ -23,10 +23,16 @@ import (
 // list result with what import and read return, count concurrent reads and
 // answer single reads with faults.
 
+// listingServer is a provider server that serves list resources.
+type listingServer interface {
+	tfprotov6.ProviderServer
+	tfprotov6.ListResourceServer
+}
+
 // protoProvider is one provider server, configured against an emulator.
 type protoProvider struct {
 	t      *testing.T
-	srv    tfprotov6.ProviderServerWithListResource
+	srv    listingServer
 	schema *tfprotov6.GetProviderSchemaResponse
 	idType tftypes.Type
 }
@@ -38,7 +44,7 @@ func newProtoProvider(t *testing.T, baseURL string, configure bool) *protoProvid
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, ok := server.(tfprotov6.ProviderServerWithListResource)
+	srv, ok := server.(listingServer)
 	if !ok {
 		t.Fatalf("the provider server %T serves no list resources", server)
 	}
@@ -198,12 +204,20 @@ func idsOf(insts ...*opencon.Instance) []string {
 	return out
 }
 
+// createAccount makes, directly through the API, the instances the list and
+// adoption tests find: two Gmail mailboxes (one named with HTML tags) and a
+// NetSuite instance with a username and password.
+func createAccount(t *testing.T, e *testEnv) (sales, support, erp *opencon.Instance) {
+	t.Helper()
+	return createGmail(t, e, "<b>Sales</b> mailbox", "mail", "sales"),
+		createGmail(t, e, "Support mailbox", "mail"),
+		createNetsuite(t, e, "ERP", "finance", "sales")
+}
+
 func TestInstanceListResource_includeResourceIsWhatImportReads(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
-	sales := createGmail(t, e, "<b>Sales</b> mailbox", "mail")
-	support := createGmail(t, e, "Support mailbox", "mail")
-	erp := createNetsuite(t, e, "ERP", "finance")
+	sales, support, erp := createAccount(t, e)
 	p := newProtoProvider(t, e.baseURL, true)
 
 	results := p.list(nil, true, 100)
@@ -240,9 +254,7 @@ func TestInstanceListResource_includeResourceIsWhatImportReads(t *testing.T) {
 func TestInstanceListResource_filtersAndLimit(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
-	sales := createGmail(t, e, "<b>Sales</b> mailbox", "mail", "sales")
-	support := createGmail(t, e, "Support mailbox", "mail")
-	erp := createNetsuite(t, e, "ERP", "finance", "sales")
+	sales, support, erp := createAccount(t, e)
 	lower := createNetsuite(t, e, "sales mailbox")
 	p := newProtoProvider(t, e.baseURL, true)
 	str := func(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
