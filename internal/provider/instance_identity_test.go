@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -203,4 +204,27 @@ resource "opencon_instance" "erp" {
 			{Config: first.providerConfig() + erp, PlanOnly: true},
 		},
 	})
+}
+
+// TestReadOfADeletedInstanceWithoutIdentity: a state written by a CLI that
+// knows no identity (Terraform 1.5) holds none; reading an instance deleted
+// meanwhile must still remove it cleanly rather than fail for want of one.
+func TestReadOfADeletedInstanceWithoutIdentity(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	_, _, erp := createAccount(t, e)
+	p := newProtoProvider(t, e.baseURL, true)
+	state, _ := p.importAndRead(erp.ID)
+	if err := e.client.DeleteInstance(context.Background(), erp.ID); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := p.srv.ReadResource(context.Background(), &tfprotov6.ReadResourceRequest{
+		TypeName: "opencon_instance", CurrentState: p.dynamic(state),
+	})
+	if err != nil || hasProtoError(resp.Diagnostics) {
+		t.Fatalf("read of a deleted instance: %v %s", err, protoErrors(resp.Diagnostics))
+	}
+	if got := p.decode(resp.NewState, p.resourceType()); !got.IsNull() {
+		t.Fatalf("the deleted instance stays in state: %v", got)
+	}
 }

@@ -367,6 +367,9 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 		resp.Diagnostics.AddWarning("Instance no longer exists",
 			fmt.Sprintf("Instance %d was not found on the platform; it is removed from state and the next apply creates it again.", id))
 		resp.State.RemoveResource(ctx)
+		// The framework wants an identity even so; a state written by a
+		// CLI without identity has none yet.
+		resp.Diagnostics.Append(setInstanceIdentity(ctx, resp.Identity, r.client, id)...)
 		return
 	}
 	if err != nil {
