@@ -63,7 +63,8 @@ while IFS= read -r q; do
 done < <(find "$root/examples" -name '*.tfquery.hcl' | sort)
 
 for cli in "$@"; do
-  first=$("$cli" version | head -n1)          # "Terraform v1.14.9" or "OpenTofu v1.12.6"
+  first=$("$cli" version)                     # "Terraform v1.14.9" or "OpenTofu v1.12.6", then more lines
+  first=${first%%$'\n'*}
   product=${first%% *} version=${first##* v}
   name=$(basename "$cli")
   while IFS= read -r dir; do
