@@ -143,6 +143,30 @@ func (m *instanceModel) readInto(ctx context.Context, inst *opencon.Instance, pr
 	return diags
 }
 
+// readImported fills the model as the first read after an import does, when
+// nothing says which keys are managed: the opencon_instance list resource
+// returns exactly this, so that the configuration `terraform query` generates
+// from it plans empty once imported.
+func (m *instanceModel) readImported(ctx context.Context, inst *opencon.Instance, elementDefaults map[string]*string) diag.Diagnostics {
+	return m.readInto(ctx, inst, nil, elementDefaults)
+}
+
+// elementDefaults reads an element's configuration defaults so that import
+// does not adopt them as managed keys; a failure is a warning and nil.
+func elementDefaults(ctx context.Context, client *opencon.Client, elementKey string, diags *diag.Diagnostics) map[string]*string {
+	entries, err := client.ListElementConfiguration(ctx, elementKey)
+	if err != nil {
+		diags.AddWarning("Element defaults unavailable",
+			fmt.Sprintf("Reading the configuration of element %q failed (%s), so every non-secret configuration key is adopted into `configuration`.", elementKey, err))
+		return nil
+	}
+	out := make(map[string]*string, len(entries))
+	for _, e := range entries {
+		out[e.Key] = e.DefaultValue
+	}
+	return out
+}
+
 func elementID(inst *opencon.Instance) int64 {
 	if inst.Element.ID != 0 {
 		return inst.Element.ID

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -32,6 +33,7 @@ var (
 	_ resource.ResourceWithImportState      = (*instanceResource)(nil)
 	_ resource.ResourceWithModifyPlan       = (*instanceResource)(nil)
 	_ resource.ResourceWithConfigValidators = (*instanceResource)(nil)
+	_ resource.ResourceWithIdentity         = (*instanceResource)(nil)
 )
 
 // privateImportKey marks, between ImportState and the Read that follows it,
@@ -225,6 +227,10 @@ func (r *instanceResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 	}
 }
 
+func (r *instanceResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = instanceIdentitySchema()
+}
+
 func (r *instanceResource) ConfigValidators(_ context.Context) []resource.ConfigValidator {
 	return []resource.ConfigValidator{eventsNeedCallback{}, distinctConfigurationKeys{}}
 }
@@ -315,6 +321,7 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 	resp.Diagnostics.Append(asWarnings(state.readInto(ctx, inst, &plan, nil))...)
 	state.Timeouts = plan.Timeouts
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(asWarnings(setInstanceIdentity(ctx, resp.Identity, r.client, inst.ID))...)
 	resp.Diagnostics.Append(asWarnings(storeWriteOnlyHashes(ctx, resp.Private, writeOnlyPairs(&plan, nil, wo), nil))...)
 	if resp.Diagnostics.HasError() || plan.Enabled.ValueBool() || !state.Enabled.ValueBool() {
 		return
@@ -380,6 +387,9 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 		resp.Diagnostics.AddWarning("Instance no longer exists",
 			fmt.Sprintf("Instance %d was not found on the platform; it is removed from state and the next apply creates it again.", id))
 		resp.State.RemoveResource(ctx)
+		// The framework wants an identity even so; a state written by a
+		// CLI without identity has none yet.
+		resp.Diagnostics.Append(setInstanceIdentity(ctx, resp.Identity, r.client, id)...)
 		return
 	}
 	if err != nil {
@@ -389,30 +399,15 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 
 	var next instanceModel
 	if len(imported) > 0 {
-		defaults := r.elementDefaults(ctx, inst.Element.Key, &resp.Diagnostics)
-		resp.Diagnostics.Append(next.readInto(ctx, inst, nil, defaults)...)
+		defaults := elementDefaults(ctx, r.client, inst.Element.Key, &resp.Diagnostics)
+		resp.Diagnostics.Append(next.readImported(ctx, inst, defaults)...)
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImportKey, nil)...)
 	} else {
 		resp.Diagnostics.Append(next.readInto(ctx, inst, &state, nil)...)
 	}
 	next.Timeouts = state.Timeouts
 	resp.Diagnostics.Append(resp.State.Set(ctx, &next)...)
-}
-
-// elementDefaults reads the element's configuration defaults so that import
-// does not adopt them as managed keys.
-func (r *instanceResource) elementDefaults(ctx context.Context, elementKey string, diags *diag.Diagnostics) map[string]*string {
-	entries, err := r.client.ListElementConfiguration(ctx, elementKey)
-	if err != nil {
-		diags.AddWarning("Element defaults unavailable",
-			fmt.Sprintf("Reading the configuration of element %q failed (%s), so every non-secret configuration key is adopted into `configuration`.", elementKey, err))
-		return nil
-	}
-	out := make(map[string]*string, len(entries))
-	for _, e := range entries {
-		out[e.Key] = e.DefaultValue
-	}
-	return out
+	resp.Diagnostics.Append(setInstanceIdentity(ctx, resp.Identity, r.client, inst.ID)...)
 }
 
 func (r *instanceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -479,6 +474,7 @@ func (r *instanceResource) Update(ctx context.Context, req resource.UpdateReques
 	resp.Diagnostics.Append(next.readInto(ctx, inst, &plan, nil)...)
 	next.Timeouts = plan.Timeouts
 	resp.Diagnostics.Append(resp.State.Set(ctx, &next)...)
+	resp.Diagnostics.Append(setInstanceIdentity(ctx, resp.Identity, r.client, id)...)
 	resp.Diagnostics.Append(storeWriteOnlyHashes(ctx, resp.Private, writeOnlyPairs(&plan, &state, wo), req.Private)...)
 	if unseen && recordsCredential(&next) {
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateCredentialsUnseenKey, nil)...)
@@ -518,12 +514,25 @@ func (r *instanceResource) Delete(ctx context.Context, req resource.DeleteReques
 	}
 }
 
+// ImportState takes the instance id, from `terraform import`, an import
+// block's `id`, or an import block's `identity` (Terraform 1.12, OpenTofu 1.12).
 func (r *instanceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if _, err := parseInstanceID(req.ID); err != nil {
-		resp.Diagnostics.AddError("Invalid import id", err.Error())
-		return
+	var id int64
+	if req.ID != "" {
+		var err error
+		if id, err = parseInstanceID(req.ID); err != nil {
+			resp.Diagnostics.AddError("Invalid import id", err.Error())
+			return
+		}
+	} else {
+		var diags diag.Diagnostics
+		if id, diags = importedInstanceID(ctx, req.Identity, r.client); diags.HasError() {
+			resp.Diagnostics.Append(diags...)
+			return
+		}
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), strconv.FormatInt(id, 10))...)
+	resp.Diagnostics.Append(setInstanceIdentity(ctx, resp.Identity, r.client, id)...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImportKey, []byte("true"))...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateCredentialsUnseenKey, []byte("true"))...)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -32,6 +33,7 @@ const (
 var (
 	_ provider.Provider                       = (*openconProvider)(nil)
 	_ provider.ProviderWithEphemeralResources = (*openconProvider)(nil)
+	_ provider.ProviderWithListResources      = (*openconProvider)(nil)
 )
 
 type openconProvider struct {
@@ -185,6 +187,7 @@ func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureR
 	resp.ResourceData = data
 	resp.DataSourceData = data
 	resp.EphemeralResourceData = data
+	resp.ListResourceData = data
 }
 
 // positiveFloat accepts numbers greater than zero.
@@ -273,5 +276,11 @@ func (p *openconProvider) DataSources(_ context.Context) []func() datasource.Dat
 func (p *openconProvider) EphemeralResources(_ context.Context) []func() ephemeral.EphemeralResource {
 	return []func() ephemeral.EphemeralResource{
 		NewInstanceTokenEphemeralResource,
+	}
+}
+
+func (p *openconProvider) ListResources(_ context.Context) []func() list.ListResource {
+	return []func() list.ListResource{
+		NewInstanceListResource,
 	}
 }

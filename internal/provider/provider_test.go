@@ -81,7 +81,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("TF_ACC_PROVIDER_HOST") == "" && strings.HasPrefix(filepath.Base(os.Getenv("TF_ACC_TERRAFORM_PATH")), "tofu") {
 		os.Setenv("TF_ACC_PROVIDER_HOST", "registry.opentofu.org")
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeProviderBinary()
+	os.Exit(code)
 }
 
 func testProviderSource() string {
