@@ -2,9 +2,6 @@ package provider
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,26 +18,24 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/opencon/terraform-provider-opencon/internal/emulator"
+	"github.com/opencon/terraform-provider-opencon/internal/webhook"
 )
 
 // eventReceiver records the events of notifications whose signature verifies.
 type eventReceiver struct {
 	mu       sync.Mutex
-	key      []byte
+	key      string
 	events   []map[string]any
 	rejected int
 }
 
 func (r *eventReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
-	mac := hmac.New(sha256.New, r.key)
-	mac.Write(body)
-	want := "sha256=" + base64.StdEncoding.EncodeToString(mac.Sum(nil))
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !hmac.Equal([]byte(req.Header.Get("Elements-Webhook-Signature")), []byte(want)) {
+	if !webhook.Verify(r.key, body, req.Header.Get(webhook.SignatureHeader)) {
 		r.rejected++
-		w.WriteHeader(http.StatusUnauthorized)
+		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
 	var n struct {
@@ -67,7 +62,7 @@ func (r *eventReceiver) snapshot() ([]map[string]any, int) {
 func TestAccQuickstart(t *testing.T) {
 	e := newTestEnvWith(t, emulator.Options{Seed: 3, Minute: 200 * time.Millisecond})
 	const key = "quickstart-test-key"
-	recv := &eventReceiver{key: []byte(key)}
+	recv := &eventReceiver{key: key}
 	callback := httptest.NewServer(recv)
 	t.Cleanup(callback.Close)
 	t.Setenv(EnvUserSecret, testUserSecret)
