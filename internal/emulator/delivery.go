@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -111,7 +110,7 @@ func (b *eventBus) publish(instanceID int64, elementKey, objectType string, even
 		for i, ev := range batch {
 			raws[i] = ev.raw
 		}
-		raw, _ := json.Marshal(map[string]any{"objectType": objectType, "objects": raws})
+		raw, _ := webhook.PolledRaw(objectType, raws)
 
 		b.mu.Lock()
 		n := &notification{

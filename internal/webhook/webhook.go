@@ -59,6 +59,16 @@ type Event struct {
 	Date string `json:"date"`
 }
 
+// PolledRaw is the raw payload of a polling notification: the poller
+// resource's name and the objects it returned (the shape is the emulator's
+// reading of section 5.6, which leaves it open).
+func PolledRaw(objectType string, objects []any) (json.RawMessage, error) {
+	if objects == nil {
+		objects = []any{}
+	}
+	return json.Marshal(map[string]any{"objectType": objectType, "objects": objects})
+}
+
 // Encode is the body of n as it is sent and signed.
 func (n Notification) Encode() ([]byte, error) {
 	if n.Message.Events == nil {

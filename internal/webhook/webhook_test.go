@@ -47,6 +47,14 @@ func TestEncodeIsTheSignedEnvelope(t *testing.T) {
 		t.Fatalf("body %s signs as %s, want %s", body, got, want)
 	}
 
+	raw, err := PolledRaw("changed-messages", []any{map[string]any{"id": "5ea3f35dda31eb27"}})
+	if err != nil || string(raw) != string(n.Message.Raw) {
+		t.Errorf("PolledRaw = %s, %v; want %s", raw, err, n.Message.Raw)
+	}
+	if none, _ := PolledRaw("threads", nil); string(none) != `{"objectType":"threads","objects":[]}` {
+		t.Errorf("PolledRaw without objects = %s", none)
+	}
+
 	empty, err := Notification{}.Encode()
 	if err != nil {
 		t.Fatal(err)
