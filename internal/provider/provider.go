@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -31,6 +32,7 @@ const (
 var (
 	_ provider.Provider                       = (*openconProvider)(nil)
 	_ provider.ProviderWithEphemeralResources = (*openconProvider)(nil)
+	_ provider.ProviderWithActions            = (*openconProvider)(nil)
 )
 
 type openconProvider struct {
@@ -158,6 +160,7 @@ func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureR
 	resp.ResourceData = data
 	resp.DataSourceData = data
 	resp.EphemeralResourceData = data
+	resp.ActionData = data
 }
 
 func settingOrEnv(v types.String, env string) string {
@@ -209,5 +212,12 @@ func (p *openconProvider) DataSources(_ context.Context) []func() datasource.Dat
 func (p *openconProvider) EphemeralResources(_ context.Context) []func() ephemeral.EphemeralResource {
 	return []func() ephemeral.EphemeralResource{
 		NewInstanceTokenEphemeralResource,
+	}
+}
+
+func (p *openconProvider) Actions(_ context.Context) []func() action.Action {
+	return []func() action.Action{
+		NewInstanceReauthenticateAction,
+		NewEventTestAction,
 	}
 }

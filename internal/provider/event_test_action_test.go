@@ -1,0 +1,82 @@
+package provider
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+)
+
+// eventTestConfig sends a test event signed with var.secret to callback,
+// once per value of run.
+func eventTestConfig(e *testEnv, callback, run string) string {
+	return e.providerConfig() + secretVariables("secret") + fmt.Sprintf(`
+action "opencon_event_test" "receiver" {
+  config {
+    callback_url  = %q
+    signature_key = var.secret
+    element_key   = "gmail"
+    instance_id   = "4242"
+    object_type   = "threads"
+  }
+}
+`, callback) + triggeredBy("action.opencon_event_test.receiver", run)
+}
+
+func TestAccEventTestAction(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	const key = "receiver-signature-key"
+	recv := &eventReceiver{key: key}
+	callback := httptest.NewServer(recv)
+	t.Cleanup(callback.Close)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		TerraformVersionChecks:   actionCLIs,
+		Steps: []resource.TestStep{
+			{
+				// The receiver verifies the signature and takes the event.
+				Config:          eventTestConfig(e, callback.URL+"/events", "1"),
+				ConfigVariables: secretVariable(key),
+				Check: func(*terraform.State) error {
+					events, rejected := recv.snapshot()
+					if rejected != 0 || len(events) != 1 {
+						return fmt.Errorf("the receiver took %d events and rejected %d, want 1 and 0", len(events), rejected)
+					}
+					ev := events[0]
+					if ev["eventType"] != "CREATED" || ev["objectType"] != "threads" || ev["elementKey"] != "gmail" {
+						return fmt.Errorf("the sample event is %v", ev)
+					}
+					return nil
+				},
+			},
+			{
+				// Signed with another key: the receiver refuses it, and the
+				// action fails with its status and answer.
+				Config:          eventTestConfig(e, callback.URL+"/events", "2"),
+				ConfigVariables: secretVariable("not-the-receiver-key"),
+				ExpectError:     expectError(`(?s)Receiver refused the test event.*401 Unauthorized.*bad signature`),
+			},
+		},
+	})
+	if _, rejected := recv.snapshot(); rejected != 1 {
+		t.Fatalf("the receiver rejected %d notifications, want 1", rejected)
+	}
+}
+
+func TestAccEventTestAction_insecureCallbackRefusedBeforeSending(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		TerraformVersionChecks:   actionCLIs,
+		Steps: []resource.TestStep{{
+			Config:          eventTestConfig(e, "http://hooks.example.com/gmail", "1"),
+			ConfigVariables: secretVariable("k"),
+			PlanOnly:        true,
+			ExpectError:     expectError(`(?s)Invalid callback URL.*not loopback`),
+		}},
+	})
+}
