@@ -76,11 +76,10 @@ func (a *eventTestAction) Schema(_ context.Context, _ action.SchemaRequest, resp
 				Validators:          []validator.String{secureURLValidator{}},
 			},
 			"signature_key": schema.StringAttribute{
-				MarkdownDescription: "The key the receiver verifies with, as you would set `event_notification_signature_key`. " +
-					"Write-only: accepts ephemeral values and is never stored in plan or state.",
-				Required:   true,
-				WriteOnly:  true,
-				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+				MarkdownDescription: "The key the receiver verifies with, as you would set `event_notification_signature_key`. " + writeOnlyActionArgument,
+				Required:            true,
+				WriteOnly:           true,
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"element_key": schema.StringAttribute{
 				MarkdownDescription: "The sample's `elementKey`. Defaults to `" + defaultTestEventElementKey + "`.",

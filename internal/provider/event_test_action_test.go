@@ -7,6 +7,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/opencon/terraform-provider-opencon/internal/opencon"
 )
 
 // eventTestConfig sends a test event signed with var.secret to callback,
@@ -78,5 +80,72 @@ func TestAccEventTestAction_insecureCallbackRefusedBeforeSending(t *testing.T) {
 			PlanOnly:        true,
 			ExpectError:     expectError(`(?s)Invalid callback URL.*not loopback`),
 		}},
+	})
+}
+
+// TestAccEventTestAction_gatesEnablingEvents is the pattern of the events
+// guide: the instance runs the test event before it is created or changed,
+// so a receiver that does not verify the key stops the apply before the
+// platform is told to send it anything.
+func TestAccEventTestAction_gatesEnablingEvents(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	const key = "guide-signature-key"
+	recv := &eventReceiver{key: key}
+	callback := httptest.NewServer(recv)
+	t.Cleanup(callback.Close)
+	url := callback.URL + "/gmail"
+	code := e.authorizationCode()
+	cfg := instanceConfig(e, "gmail", with(gmailArgs(code),
+		"event_notification_callback_url", fmt.Sprintf("%q", url),
+		"event_notification_signature_key_wo", "var.signature_key",
+		"event_notification_signature_key_wo_version", "1",
+	), changedMessagesBlock+`
+  lifecycle {
+    action_trigger {
+      events  = [before_create, before_update]
+      actions = [action.opencon_event_test.gmail_receiver]
+    }
+  }`) + `
+variable "signature_key" {
+  type      = string
+  ephemeral = true
+  sensitive = true
+}
+
+action "opencon_event_test" "gmail_receiver" {
+  config {
+    callback_url  = "` + url + `"
+    signature_key = var.signature_key
+    element_key   = "gmail"
+    object_type   = "changed-messages"
+  }
+}
+`
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		TerraformVersionChecks:   actionCLIs,
+		Steps: []resource.TestStep{
+			{
+				Config:          cfg,
+				ConfigVariables: secretVariableNamed("signature_key", "a key the receiver does not know"),
+				ExpectError:     expectError(`(?s)Receiver refused the test event.*401 Unauthorized`),
+			},
+			{
+				PreConfig: func() {
+					if n := e.emu.InstanceCount(); n != 0 {
+						t.Fatalf("the refused test event left %d instances", n)
+					}
+				},
+				Config:          cfg,
+				ConfigVariables: secretVariableNamed("signature_key", key),
+				Check: func(s *terraform.State) error {
+					if events, _ := recv.snapshot(); len(events) != 1 {
+						return fmt.Errorf("the receiver verified %d test events before the create, want 1", len(events))
+					}
+					return serverSecret(t, e, opencon.KeyEventNotificationSignatureKey, key)(s)
+				},
+			},
+		},
 	})
 }

@@ -60,14 +60,14 @@ func (a *instanceReauthenticateAction) Schema(_ context.Context, _ action.Schema
 			},
 			"authorization_code": schema.StringAttribute{
 				MarkdownDescription: "A new one-time OAuth authorization code, sent as `providerData.code`; the platform exchanges it with the vendor. " +
-					"Write-only: accepts ephemeral values and is never stored in plan or state. Exactly one of `authorization_code` and `oauth_refresh_token`.",
+					"Exactly one of `authorization_code` and `oauth_refresh_token`. " + writeOnlyActionArgument,
 				Optional:   true,
 				WriteOnly:  true,
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"oauth_refresh_token": schema.StringAttribute{
 				MarkdownDescription: "An OAuth refresh token, sent as the configuration key `oauth.user.refresh_token`. " +
-					"Write-only: accepts ephemeral values and is never stored in plan or state. Exactly one of `authorization_code` and `oauth_refresh_token`.",
+					"Exactly one of `authorization_code` and `oauth_refresh_token`. " + writeOnlyActionArgument,
 				Optional:   true,
 				WriteOnly:  true,
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},

@@ -57,8 +57,10 @@ action "opencon_instance_reauthenticate" "gmail" {
 `, argument) + triggeredBy("action.opencon_instance_reauthenticate.gmail", run)
 }
 
-func secretVariable(v string) config.Variables {
-	return config.Variables{"secret": config.StringVariable(v)}
+func secretVariable(v string) config.Variables { return secretVariableNamed("secret", v) }
+
+func secretVariableNamed(name, v string) config.Variables {
+	return config.Variables{name: config.StringVariable(v)}
 }
 
 // serverState is what re-authentication may change on the server.
