@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs `validate` on every example directory with each CLI given, against the
 # provider just built in ./bin, through dev_overrides: nothing is downloaded.
-# Ephemeral resources need Terraform 1.10, so Terraform 1.5 skips them.
+# Ephemeral resources need Terraform 1.10, so Terraform 1.5 skips them; actions
+# need Terraform 1.14, so only a CLI that runs them validates their examples.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="$root/bin"
@@ -19,6 +20,13 @@ provider_installation {
 CFG
 export TF_CLI_CONFIG_FILE="$work/cli.tfrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 
+# runs_actions NAME VERSION: whether the CLI is Terraform 1.14 or later.
+runs_actions() {
+  local major minor
+  IFS=. read -r major minor _ <<<"$2"
+  [[ $1 == terraform* ]] && { ((major > 1)) || ((major == 1 && minor >= 14)); }
+}
+
 status=0
 for cli in "$@"; do
   version=$("$cli" version -json | sed -n 's/.*"terraform_version": *"\([^"]*\)".*/\1/p')
@@ -27,6 +35,10 @@ for cli in "$@"; do
     rel=${dir#"$root"/}
     if [[ $name == terraform && $rel == examples/ephemeral-resources/* && $version == 1.[0-9].* ]]; then
       echo "skip $name $version $rel (ephemeral resources need Terraform 1.10)"
+      continue
+    fi
+    if [[ $rel == examples/actions/* ]] && ! runs_actions "$name" "$version"; then
+      echo "skip $name $version $rel (actions need Terraform 1.14)"
       continue
     fi
     copy="$work/$name/$(echo "$rel" | tr / _)"
