@@ -373,7 +373,7 @@ func TestFrameworkStillRefusesWriteOnlyActionArguments(t *testing.T) {
 		if _, err := s.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{}); err != nil {
 			t.Fatal(err)
 		}
-		resp, err := s.(tfprotov6.ProviderServerWithActions).ValidateActionConfig(ctx, req)
+		resp, err := s.(tfprotov6.ActionServer).ValidateActionConfig(ctx, req)
 		if err != nil {
 			t.Fatal(err)
 		}

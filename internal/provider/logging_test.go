@@ -215,7 +215,7 @@ func (c noSecretsInPlans) CheckPlan(_ context.Context, req plancheck.CheckPlanRe
 		if err != nil {
 			return err
 		}
-		defer archive.Close()
+		defer func() { _ = archive.Close() }()
 		for _, f := range archive.File {
 			r, err := f.Open()
 			if err != nil {

@@ -27,9 +27,10 @@ const frameworkWriteOnlyRefusal = "WriteOnly Attribute Not Allowed"
 // frameworkServer is every protocol interface the framework's server
 // implements and terraform-plugin-go looks for.
 type frameworkServer interface {
-	tfprotov6.ProviderServerWithActions
-	tfprotov6.ProviderServerWithListResource
-	tfprotov6.ProviderServerWithStateStores
+	tfprotov6.ProviderServer
+	tfprotov6.ActionServer
+	tfprotov6.ListResourceServer
+	tfprotov6.StateStoreServer
 }
 
 type server struct {
