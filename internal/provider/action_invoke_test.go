@@ -3,7 +3,6 @@ package provider
 import (
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,9 +69,7 @@ func TestAccActions_invokedByHand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recv := &eventReceiver{key: "hand-signature-key"}
-	callback := httptest.NewServer(recv)
-	t.Cleanup(callback.Close)
+	recv, callback := startEventReceiver(t, "hand-signature-key")
 	eventTest := fmt.Sprintf(`
 variable "signature_key" {
   type      = string
@@ -85,7 +82,7 @@ action "opencon_event_test" "receiver" {
     signature_key = var.signature_key
   }
 }
-`, callback.URL+"/events")
+`, callback+"/events")
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,

@@ -38,19 +38,13 @@ func invokeAction(t *testing.T, a action.Action, attrs map[string]string) (progr
 	var schemaResp action.SchemaResponse
 	a.Schema(ctx, action.SchemaRequest{}, &schemaResp)
 	requireNoError(t, schemaResp.Diagnostics)
-	typ := schemaResp.Schema.Type().TerraformType(ctx).(tftypes.Object)
-	values := make(map[string]tftypes.Value, len(typ.AttributeTypes))
-	for name, at := range typ.AttributeTypes {
-		values[name] = tftypes.NewValue(at, nil)
-	}
+	values := make(map[string]tftypes.Value, len(attrs))
 	for name, v := range attrs {
-		if _, ok := typ.AttributeTypes[name]; !ok {
-			t.Fatalf("the schema has no attribute %q", name)
-		}
 		values[name] = tftypes.NewValue(tftypes.String, v)
 	}
+	raw := objectWith(t, schemaResp.Schema.Type().TerraformType(ctx), values)
 	resp := action.InvokeResponse{SendProgress: func(ev action.InvokeProgressEvent) { progress = append(progress, ev.Message) }}
-	a.Invoke(ctx, action.InvokeRequest{Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: tftypes.NewValue(typ, values)}}, &resp)
+	a.Invoke(ctx, action.InvokeRequest{Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: raw}}, &resp)
 	return progress, resp.Diagnostics
 }
 
@@ -355,14 +349,11 @@ func TestFrameworkStillRefusesWriteOnlyActionArguments(t *testing.T) {
 	a := &eventTestAction{}
 	var schemaResp action.SchemaResponse
 	a.Schema(ctx, action.SchemaRequest{}, &schemaResp)
-	typ := schemaResp.Schema.Type().TerraformType(ctx).(tftypes.Object)
-	values := map[string]tftypes.Value{}
-	for name, at := range typ.AttributeTypes {
-		values[name] = tftypes.NewValue(at, nil)
-	}
-	values["callback_url"] = tftypes.NewValue(tftypes.String, "https://hooks.example.com/gmail")
-	values["signature_key"] = tftypes.NewValue(tftypes.String, "k")
-	config, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, values))
+	typ := schemaResp.Schema.Type().TerraformType(ctx)
+	config, err := tfprotov6.NewDynamicValue(typ, objectWith(t, typ, map[string]tftypes.Value{
+		"callback_url":  tftypes.NewValue(tftypes.String, "https://hooks.example.com/gmail"),
+		"signature_key": tftypes.NewValue(tftypes.String, "k"),
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

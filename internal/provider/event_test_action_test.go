@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -31,16 +30,14 @@ func TestAccEventTestAction(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
 	const key = "receiver-signature-key"
-	recv := &eventReceiver{key: key}
-	callback := httptest.NewServer(recv)
-	t.Cleanup(callback.Close)
+	recv, callback := startEventReceiver(t, key)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		TerraformVersionChecks:   actionCLIs,
 		Steps: []resource.TestStep{
 			{
 				// The receiver verifies the signature and takes the event.
-				Config:          eventTestConfig(e, callback.URL+"/events", "1"),
+				Config:          eventTestConfig(e, callback+"/events", "1"),
 				ConfigVariables: secretVariable(key),
 				Check: func(*terraform.State) error {
 					events, rejected := recv.snapshot()
@@ -57,7 +54,7 @@ func TestAccEventTestAction(t *testing.T) {
 			{
 				// Signed with another key: the receiver refuses it, and the
 				// action fails with its status and answer.
-				Config:          eventTestConfig(e, callback.URL+"/events", "2"),
+				Config:          eventTestConfig(e, callback+"/events", "2"),
 				ConfigVariables: secretVariable("not-the-receiver-key"),
 				ExpectError:     expectError(`(?s)Receiver refused the test event.*401 Unauthorized.*bad signature`),
 			},
@@ -91,10 +88,8 @@ func TestAccEventTestAction_gatesEnablingEvents(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
 	const key = "guide-signature-key"
-	recv := &eventReceiver{key: key}
-	callback := httptest.NewServer(recv)
-	t.Cleanup(callback.Close)
-	url := callback.URL + "/gmail"
+	recv, callback := startEventReceiver(t, key)
+	url := callback + "/gmail"
 	code := e.authorizationCode()
 	cfg := instanceConfig(e, "gmail", with(gmailArgs(code),
 		"event_notification_callback_url", fmt.Sprintf("%q", url),

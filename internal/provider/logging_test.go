@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,9 +104,7 @@ func TestAccActions_secretsNeverLogged(t *testing.T) {
 	inst := createGmail(t, e, "operations")
 	code := e.authorizationCode()
 	const refreshToken, signatureKey = "1//refresh-token-never-logged", "signature-key-never-logged"
-	recv := &eventReceiver{key: signatureKey}
-	callback := httptest.NewServer(recv)
-	t.Cleanup(callback.Close)
+	recv, callback := startEventReceiver(t, signatureKey)
 
 	logDir, workDir := t.TempDir(), t.TempDir()
 	t.Setenv("TF_LOG", "TRACE")
@@ -138,7 +135,7 @@ action "opencon_event_test" "receiver" {
     instance_id   = %q
   }
 }
-`, fmt.Sprint(inst.ID), argument, callback.URL+"/events", fmt.Sprint(inst.ID)) +
+`, fmt.Sprint(inst.ID), argument, callback+"/events", fmt.Sprint(inst.ID)) +
 			triggeredBy("action.opencon_instance_reauthenticate.gmail, action.opencon_event_test.receiver", run)
 	}
 	vars := func(secret string) tfconfig.Variables {

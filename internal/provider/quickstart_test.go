@@ -50,6 +50,16 @@ func (r *eventReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.events = append(r.events, n.Message.Events...)
 }
 
+// startEventReceiver serves an eventReceiver that verifies with key and
+// returns it with its URL.
+func startEventReceiver(t *testing.T, key string) (*eventReceiver, string) {
+	t.Helper()
+	recv := &eventReceiver{key: key}
+	srv := httptest.NewServer(recv)
+	t.Cleanup(srv.Close)
+	return recv, srv.URL
+}
+
 func (r *eventReceiver) snapshot() ([]map[string]any, int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -62,9 +72,7 @@ func (r *eventReceiver) snapshot() ([]map[string]any, int) {
 func TestAccQuickstart(t *testing.T) {
 	e := newTestEnvWith(t, emulator.Options{Seed: 3, Minute: 200 * time.Millisecond})
 	const key = "quickstart-test-key"
-	recv := &eventReceiver{key: key}
-	callback := httptest.NewServer(recv)
-	t.Cleanup(callback.Close)
+	recv, callback := startEventReceiver(t, key)
 	t.Setenv(EnvUserSecret, testUserSecret)
 	t.Setenv(EnvOrganizationSecret, testOrganizationSecret)
 	raw, err := os.ReadFile("../../examples/quickstart/main.tf")
@@ -83,7 +91,7 @@ func TestAccQuickstart(t *testing.T) {
 				"gmail_client_id":     config.StringVariable(testGmailClientID),
 				"gmail_client_secret": config.StringVariable(testGmailClientSecret),
 				"gmail_redirect_uri":  config.StringVariable(testGmailRedirectURI),
-				"event_callback_url":  config.StringVariable(callback.URL + "/events"),
+				"event_callback_url":  config.StringVariable(callback + "/events"),
 				"event_signature_key": config.StringVariable(key),
 				"refresh_interval":    config.IntegerVariable(1),
 			},
