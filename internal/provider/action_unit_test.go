@@ -115,6 +115,16 @@ func TestInstanceReauthenticateAction(t *testing.T) {
 		}
 	})
 
+	t.Run("a wrong code", func(t *testing.T) {
+		before := access()
+		progress, diags := invokeAction(t, reauthenticateWith(e), map[string]string{"instance_id": id, "authorization_code": "not-a-code-at-all"})
+		expectErrorAt(t, diags, "authorization_code", "The platform refused the re-authentication", "Malformed auth code")
+		expectNowhere(t, "not-a-code-at-all", progress, diags)
+		if access() != before {
+			t.Error("a wrong code changed the OAuth token")
+		}
+	})
+
 	t.Run("a refresh token", func(t *testing.T) {
 		const token = "1//unit-refresh-token"
 		progress, diags := invokeAction(t, reauthenticateWith(e), map[string]string{"instance_id": id, "oauth_refresh_token": token})
