@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"log"
@@ -14,7 +13,7 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/opencon/terraform-provider-opencon/internal/provider"
 )
@@ -47,10 +46,11 @@ func main() {
 		log.Fatal(err)
 	}
 
-	err = providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
-		Address: "registry.terraform.io/opencon/opencon",
-		Debug:   debug,
-	})
+	var opts []tf6server.ServeOpt
+	if debug {
+		opts = append(opts, tf6server.WithManagedDebug())
+	}
+	err = tf6server.Serve("registry.terraform.io/opencon/opencon", provider.ProtocolServer(version), opts...)
 	// Terraform ends a provider by closing its gRPC connection, which makes
 	// Serve return; only after two seconds without an exit does it kill it.
 	stopProfiles()

@@ -2,7 +2,7 @@
 # Prints `providers schema -json` of the provider binary in BIN_DIR, asked of
 # the CLI given (Terraform 1.14 here: unlike Terraform 1.5 it knows ephemeral
 # resources and write-only attributes, and unlike OpenTofu 1.12 list
-# resources, so the docs show them all). The schema is keyed
+# resources and actions, so the docs show them all). The schema is keyed
 # registry.terraform.io/hashicorp/opencon, where tfplugindocs looks.
 set -euo pipefail
 cli=$1 bin_dir=$(cd "$2" && pwd)

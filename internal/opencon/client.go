@@ -264,14 +264,8 @@ func normalizeBaseURL(raw string) (string, error) {
 		return "", &BaseURLError{Reason: fmt.Sprintf("%q is not an absolute URL such as https://api.openconnectors.us2.ext.hana.ondemand.com/elements/api-v2", raw)}
 	}
 	shown := u.Redacted()
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLoopback(u.Hostname()) {
-			return "", &BaseURLError{Reason: fmt.Sprintf("%q uses http:// to a host that is not loopback; the secrets would travel in clear. Use https://", shown)}
-		}
-	default:
-		return "", &BaseURLError{Reason: fmt.Sprintf("%q must start with https:// (or http:// for a loopback host)", shown)}
+	if err := CheckSecureURL(u); err != nil {
+		return "", &BaseURLError{Reason: err.Error()}
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "", &BaseURLError{Reason: fmt.Sprintf("%q must not have a query or fragment", shown)}
@@ -281,6 +275,24 @@ func normalizeBaseURL(raw string) (string, error) {
 		p += APIPath
 	}
 	return u.Scheme + "://" + u.Host + p, nil
+}
+
+// CheckSecureURL is the https-or-loopback rule for a URL the provider sends
+// something secret or signed to: https://, or http:// to a loopback host (the
+// local emulator, a local receiver). Its error is a sentence fit for a
+// diagnostic on the setting that holds the URL.
+func CheckSecureURL(u *url.URL) error {
+	shown := u.Redacted()
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return fmt.Errorf("%q uses http:// to a host that is not loopback; the secrets would travel in clear. Use https://", shown)
+		}
+	default:
+		return fmt.Errorf("%q must start with https:// (or http:// for a loopback host)", shown)
+	}
+	return nil
 }
 
 // isLoopback reports whether host names this machine without a DNS lookup.

@@ -58,7 +58,7 @@ func newProtoProvider(t *testing.T, baseURL string, configure bool) *protoProvid
 	}
 	p := &protoProvider{t: t, srv: srv, schema: schema, idType: ids.IdentitySchemas["opencon_instance"].ValueType()}
 	if configure {
-		cfg := p.dynamic(objectWith(schema.Provider.ValueType(), map[string]tftypes.Value{
+		cfg := p.dynamic(objectWith(t, schema.Provider.ValueType(), map[string]tftypes.Value{
 			"base_url":            tftypes.NewValue(tftypes.String, baseURL),
 			"user_secret":         tftypes.NewValue(tftypes.String, testUserSecret),
 			"organization_secret": tftypes.NewValue(tftypes.String, testOrganizationSecret),
@@ -72,20 +72,6 @@ func newProtoProvider(t *testing.T, baseURL string, configure bool) *protoProvid
 	return p
 }
 
-// objectWith is a value of the object type typ with the given attributes
-// and every other one null, as Terraform sends a configuration.
-func objectWith(typ tftypes.Type, set map[string]tftypes.Value) tftypes.Value {
-	obj := typ.(tftypes.Object)
-	vals := map[string]tftypes.Value{}
-	for name, at := range obj.AttributeTypes {
-		if v, ok := set[name]; ok {
-			vals[name] = v
-		} else {
-			vals[name] = tftypes.NewValue(at, nil)
-		}
-	}
-	return tftypes.NewValue(obj, vals)
-}
 
 func (p *protoProvider) dynamic(v tftypes.Value) *tfprotov6.DynamicValue {
 	p.t.Helper()
@@ -115,7 +101,7 @@ func (p *protoProvider) resourceType() tftypes.Type {
 // list runs the list resource with the given filters.
 func (p *protoProvider) list(filters map[string]tftypes.Value, includeResource bool, limit int64) []tfprotov6.ListResourceResult {
 	p.t.Helper()
-	cfg := p.dynamic(objectWith(p.schema.ListResourceSchemas["opencon_instance"].ValueType(), filters))
+	cfg := p.dynamic(objectWith(p.t, p.schema.ListResourceSchemas["opencon_instance"].ValueType(), filters))
 	stream, err := p.srv.ListResource(context.Background(), &tfprotov6.ListResourceRequest{
 		TypeName: "opencon_instance", Config: cfg, IncludeResource: includeResource, Limit: limit,
 	})
@@ -395,7 +381,7 @@ func TestInstanceListResource_validationAndUnconfiguredProvider(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
 	p := newProtoProvider(t, e.baseURL, false)
-	cfg := p.dynamic(objectWith(p.schema.ListResourceSchemas["opencon_instance"].ValueType(), map[string]tftypes.Value{
+	cfg := p.dynamic(objectWith(t, p.schema.ListResourceSchemas["opencon_instance"].ValueType(), map[string]tftypes.Value{
 		"name": tftypes.NewValue(tftypes.String, "<b></b>"),
 	}))
 	v, err := p.srv.ValidateListResourceConfig(context.Background(), &tfprotov6.ValidateListResourceConfigRequest{TypeName: "opencon_instance", Config: cfg})

@@ -80,18 +80,25 @@ func resourceSchema(t *testing.T) schema.Schema {
 func resourceConfig(t *testing.T, attrs map[string]tftypes.Value) tfsdk.Config {
 	t.Helper()
 	s := resourceSchema(t)
-	typ := s.Type().TerraformType(context.Background()).(tftypes.Object)
-	values := make(map[string]tftypes.Value, len(typ.AttributeTypes))
-	for name, at := range typ.AttributeTypes {
+	return tfsdk.Config{Schema: s, Raw: objectWith(t, s.Type().TerraformType(context.Background()), attrs)}
+}
+
+// objectWith is a value of the object type typ with attrs set and every
+// other attribute null.
+func objectWith(t *testing.T, typ tftypes.Type, attrs map[string]tftypes.Value) tftypes.Value {
+	t.Helper()
+	obj := typ.(tftypes.Object)
+	values := make(map[string]tftypes.Value, len(obj.AttributeTypes))
+	for name, at := range obj.AttributeTypes {
 		values[name] = tftypes.NewValue(at, nil)
 	}
 	for name, v := range attrs {
-		if _, ok := typ.AttributeTypes[name]; !ok {
+		if _, ok := obj.AttributeTypes[name]; !ok {
 			t.Fatalf("the schema has no attribute %q", name)
 		}
 		values[name] = v
 	}
-	return tfsdk.Config{Schema: s, Raw: tftypes.NewValue(typ, values)}
+	return tftypes.NewValue(obj, values)
 }
 
 func requireNoError(t *testing.T, diags diag.Diagnostics) {

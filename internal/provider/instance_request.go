@@ -80,6 +80,29 @@ func updateRequest(ctx context.Context, plan, state *instanceModel, wo writeOnly
 	return patch, send, diags
 }
 
+// reauthenticationRequest is the PATCH /instances/{id} that re-authenticates
+// an instance with a code or a refresh token and changes nothing else. It is
+// updateRequest itself, from a state without either to a plan with one of
+// them: the opencon_instance_reauthenticate action sends exactly what the
+// resource sends when its code or refresh token changes.
+func reauthenticationRequest(ctx context.Context, code, refreshToken string) (opencon.UpdateInstanceRequest, diag.Diagnostics) {
+	state := instanceModel{
+		Tags:                   types.SetNull(types.StringType),
+		PollingResources:       types.SetNull(pollingResourceObjectType),
+		Configuration:          types.MapNull(types.StringType),
+		SensitiveConfiguration: types.MapNull(types.StringType),
+	}
+	plan := state
+	if code != "" {
+		plan.AuthorizationCode = types.StringValue(code)
+	}
+	if refreshToken != "" {
+		plan.OAuthRefreshToken = types.StringValue(refreshToken)
+	}
+	patch, _, diags := updateRequest(ctx, &plan, &state, nil, false)
+	return patch, diags
+}
+
 // credentialArgs are the arguments that authenticate the instance: sending
 // one re-authenticates it, and an authorization code is spent by it.
 var credentialArgs = []writeOnlyArg{authorizationCodeArg, refreshTokenArg}

@@ -458,3 +458,41 @@ func TestReplacementReusesCode(t *testing.T) {
 		}
 	}
 }
+
+// TestReauthenticationRequest: the action's PATCH is the resource's for a
+// new code or refresh token, and carries nothing else.
+func TestReauthenticationRequest(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, code, refreshToken string
+		resource                 func(*instanceModel)
+		want                     string
+	}{
+		{
+			name: "a code", code: "code-2",
+			resource: func(m *instanceModel) { m.AuthorizationCode = types.StringValue("code-2") },
+			want:     `{"providerData":{"code":"code-2"}}`,
+		},
+		{
+			name: "a refresh token", refreshToken: "1//rotated",
+			resource: func(m *instanceModel) { m.OAuthRefreshToken = types.StringValue("1//rotated") },
+			want:     `{"configuration":{"oauth.user.refresh_token":"1//rotated"}}`,
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, diags := reauthenticationRequest(context.Background(), c.code, c.refreshToken)
+			requireNoError(t, diags)
+			if body, ok := sameJSON(t, got, c.want); !ok {
+				t.Errorf("action sends %s, want %s", body, c.want)
+			}
+			// What the resource sends when only that argument changes.
+			state := documentedPlan(t, func(m *instanceModel) { m.AuthorizationCode = types.StringNull() })
+			plan := documentedPlan(t, func(m *instanceModel) { m.AuthorizationCode = types.StringNull() }, c.resource)
+			patch, send, diags := updateRequest(context.Background(), plan, state, nil, false)
+			requireNoError(t, diags)
+			if !send || asJSON(t, patch) != asJSON(t, got) {
+				t.Errorf("the resource sends %s, the action %s", asJSON(t, patch), asJSON(t, got))
+			}
+		})
+	}
+}

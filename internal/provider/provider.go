@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/list"
@@ -34,6 +35,7 @@ var (
 	_ provider.Provider                       = (*openconProvider)(nil)
 	_ provider.ProviderWithEphemeralResources = (*openconProvider)(nil)
 	_ provider.ProviderWithListResources      = (*openconProvider)(nil)
+	_ provider.ProviderWithActions            = (*openconProvider)(nil)
 )
 
 type openconProvider struct {
@@ -188,6 +190,7 @@ func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureR
 	resp.DataSourceData = data
 	resp.EphemeralResourceData = data
 	resp.ListResourceData = data
+	resp.ActionData = data
 }
 
 // positiveFloat accepts numbers greater than zero.
@@ -282,5 +285,12 @@ func (p *openconProvider) EphemeralResources(_ context.Context) []func() ephemer
 func (p *openconProvider) ListResources(_ context.Context) []func() list.ListResource {
 	return []func() list.ListResource{
 		NewInstanceListResource,
+	}
+}
+
+func (p *openconProvider) Actions(_ context.Context) []func() action.Action {
+	return []func() action.Action{
+		NewInstanceReauthenticateAction,
+		NewEventTestAction,
 	}
 }

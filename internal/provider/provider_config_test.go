@@ -80,18 +80,10 @@ func configure(t *testing.T, attrs map[string]tftypes.Value) *provider.Configure
 	p := New("test")()
 	var sch provider.SchemaResponse
 	p.Schema(ctx, provider.SchemaRequest{}, &sch)
-	typ := sch.Schema.Type().TerraformType(ctx).(tftypes.Object)
-	vals := map[string]tftypes.Value{}
-	for name, at := range typ.AttributeTypes {
-		vals[name] = tftypes.NewValue(at, nil)
-	}
-	for name, v := range attrs {
-		vals[name] = v
-	}
 	var resp provider.ConfigureResponse
 	p.Configure(ctx, provider.ConfigureRequest{
 		TerraformVersion: "1.5.7",
-		Config:           tfsdk.Config{Schema: sch.Schema, Raw: tftypes.NewValue(typ, vals)},
+		Config:           tfsdk.Config{Schema: sch.Schema, Raw: objectWith(t, sch.Schema.Type().TerraformType(ctx), attrs)},
 	}, &resp)
 	return &resp
 }

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
@@ -29,7 +28,7 @@ const (
 )
 
 var testProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
-	"opencon": providerserver.NewProtocol6WithError(New("test")()),
+	"opencon": func() (tfprotov6.ProviderServer, error) { return ProtocolServer("test")(), nil },
 }
 
 // testEnv is one in-process emulator on loopback, fresh for each test.

@@ -33,6 +33,12 @@ type privateSetter interface {
 	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
 }
 
+// writeOnlyActionArgument describes a secret argument of an action.
+// Terraform keeps a write-only argument's ephemeral value out of the plan,
+// but not a literal or a plain variable.
+const writeOnlyActionArgument = "Write-only: accepts ephemeral values, such as an `ephemeral = true` variable, which never reach plan or state. " +
+	"A literal or a non-ephemeral variable is kept in a saved plan."
+
 // writeOnlyArg is one sensitive argument with a write-only twin,
 // <plain>_wo, that is sent on create and whenever <plain>_wo_version
 // changes. The rows of writeOnlyArgs drive the twin's and its version's
