@@ -77,6 +77,40 @@ func setInstanceIdentity(ctx context.Context, identity *tfsdk.ResourceIdentity, 
 	return identity.Set(ctx, &m)
 }
 
+// setUnhostedIdentity records the identity of instance id when no client
+// says which host it is on and the prior state has no identity (a state
+// written by a CLI or provider without identity): the id alone, the host
+// null until a configured read sets it. A prior identity is kept as is.
+func setUnhostedIdentity(ctx context.Context, identity *tfsdk.ResourceIdentity, id int64) diag.Diagnostics {
+	if identity == nil || !identity.Raw.IsFullyNull() {
+		return nil
+	}
+	return identity.Set(ctx, &instanceIdentityModel{ID: types.StringValue(strconv.FormatInt(id, 10)), Host: types.StringNull()})
+}
+
+// checkIdentityHost refuses to read, through this provider configuration,
+// an instance whose identity names another host: the same id on another
+// region is another instance, and reading it would re-point the resource.
+// An identity without a host (see setUnhostedIdentity) takes this one.
+func checkIdentityHost(ctx context.Context, identity *tfsdk.ResourceIdentity, client *opencon.Client) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if identity == nil || identity.Raw.IsFullyNull() || client == nil {
+		return diags
+	}
+	var m instanceIdentityModel
+	diags.Append(identity.Get(ctx, &m)...)
+	if diags.HasError() || m.Host.IsNull() || m.Host.ValueString() == "" {
+		return diags
+	}
+	if want := apiHost(client.BaseURL()); m.Host.ValueString() != want {
+		diags.AddError("Unexpected Identity Change: instance of another platform host",
+			fmt.Sprintf("Instance %s in state lives on %q, but this provider configuration talks to %q, where the same id names another instance. "+
+				"Point base_url back at %q, or remove the instance from state and import the one on %q.",
+				m.ID.ValueString(), m.Host.ValueString(), want, m.Host.ValueString(), want))
+	}
+	return diags
+}
+
 // importedInstanceID reads the id of an import by identity and checks that
 // its host, when given, is the one the provider talks to: the same id on
 // another region is another instance.

@@ -1,8 +1,11 @@
 package provider
 
 import (
+	"strings"
+
 	"context"
 	"fmt"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"regexp"
 	"strconv"
 	"testing"
@@ -226,5 +229,69 @@ func TestReadOfADeletedInstanceWithoutIdentity(t *testing.T) {
 	}
 	if got := p.decode(resp.NewState, p.resourceType()); !got.IsNull() {
 		t.Fatalf("the deleted instance stays in state: %v", got)
+	}
+}
+
+// TestReadWithoutClientOrIdentityThenConfigured: a state that holds no
+// identity (written by Terraform 1.5, or before identity existed), refreshed
+// while the provider's configuration is unknown, keeps its state and gets an
+// identity of the id alone; the next, configured read fills in the host
+// instead of failing as an identity change. A host that differs is refused.
+func TestReadWithoutClientOrIdentityThenConfigured(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	_, _, erp := createAccount(t, e)
+	configured := newProtoProvider(t, e.baseURL, true)
+	state, _ := configured.importAndRead(erp.ID)
+	ctx := context.Background()
+
+	unconfigured := newProtoProvider(t, e.baseURL, false)
+	resp, err := unconfigured.srv.ReadResource(ctx, &tfprotov6.ReadResourceRequest{
+		TypeName: "opencon_instance", CurrentState: unconfigured.dynamic(state),
+	})
+	if err != nil || hasProtoError(resp.Diagnostics) {
+		t.Fatalf("unconfigured read: %v %s", err, protoErrors(resp.Diagnostics))
+	}
+	if got := unconfigured.decode(resp.NewState, unconfigured.resourceType()); !got.Equal(state) {
+		t.Fatalf("unconfigured read changed the state:\n got %v\nwant %v", got, state)
+	}
+	if resp.NewIdentity == nil {
+		t.Fatal("unconfigured read returned no identity")
+	}
+	idOnly := unconfigured.decode(resp.NewIdentity.IdentityData, unconfigured.idType)
+	want := tftypes.NewValue(unconfigured.idType, map[string]tftypes.Value{
+		"id":   tftypes.NewValue(tftypes.String, strconv.FormatInt(erp.ID, 10)),
+		"host": tftypes.NewValue(tftypes.String, nil),
+	})
+	if !idOnly.Equal(want) {
+		t.Fatalf("identity %v, want %v", idOnly, want)
+	}
+
+	resp, err = configured.srv.ReadResource(ctx, &tfprotov6.ReadResourceRequest{
+		TypeName: "opencon_instance", CurrentState: configured.dynamic(state),
+		CurrentIdentity: &tfprotov6.ResourceIdentityData{IdentityData: configured.dynamic(idOnly)},
+	})
+	if err != nil || hasProtoError(resp.Diagnostics) {
+		t.Fatalf("configured read after the id-only identity: %v %s", err, protoErrors(resp.Diagnostics))
+	}
+	var got map[string]tftypes.Value
+	if err := configured.decode(resp.NewIdentity.IdentityData, configured.idType).As(&got); err != nil {
+		t.Fatal(err)
+	}
+	var host string
+	if err := got["host"].As(&host); err != nil || host != apiHost(e.baseURL) {
+		t.Fatalf("host %q (%v), want %q", host, err, apiHost(e.baseURL))
+	}
+
+	other := tftypes.NewValue(configured.idType, map[string]tftypes.Value{
+		"id":   tftypes.NewValue(tftypes.String, strconv.FormatInt(erp.ID, 10)),
+		"host": tftypes.NewValue(tftypes.String, "api.openconnectors.eu10.ext.hana.ondemand.com"),
+	})
+	resp, err = configured.srv.ReadResource(ctx, &tfprotov6.ReadResourceRequest{
+		TypeName: "opencon_instance", CurrentState: configured.dynamic(state),
+		CurrentIdentity: &tfprotov6.ResourceIdentityData{IdentityData: configured.dynamic(other)},
+	})
+	if err != nil || !strings.Contains(protoErrors(resp.Diagnostics), "instance of another platform host") {
+		t.Fatalf("read of an instance of another host: %v %s, want it refused", err, protoErrors(resp.Diagnostics))
 	}
 }

@@ -71,6 +71,11 @@ type instanceResource struct {
 
 func (r *instanceResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_instance"
+	// The identity's host is learnt only once the provider is configured (a
+	// refresh without a client records the id alone), so the framework may
+	// not refuse its change; Read refuses a change of host itself
+	// (checkIdentityHost).
+	resp.ResourceBehavior.MutableIdentity = true
 }
 
 func (r *instanceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -375,7 +380,14 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 	if !clientReadyToRefresh(r.client, &resp.Diagnostics) {
-		return // resp.State still holds the prior state
+		// resp.State still holds the prior state, and resp.Identity the
+		// prior identity; a state without one gets the id alone.
+		resp.Diagnostics.Append(setUnhostedIdentity(ctx, resp.Identity, id)...)
+		return
+	}
+	resp.Diagnostics.Append(checkIdentityHost(ctx, req.Identity, r.client)...)
+	if resp.Diagnostics.HasError() {
+		return
 	}
 	ctx, cancel := withTimeout(ctx, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
 	defer cancel()
