@@ -56,14 +56,31 @@ type faultInjector struct {
 	// token bucket for Options.RateLimit
 	tokens float64
 	last   time.Time
+
+	// started is when 429 storms are counted from.
+	started time.Time
 }
 
 func newFaultInjector(opts Options, r *randSource) *faultInjector {
-	return &faultInjector{opts: opts, rnd: r, pending: map[string][]*pendingFault{}, tokens: math.Max(1, opts.RateLimit)}
+	return &faultInjector{opts: opts, rnd: r, pending: map[string][]*pendingFault{}, tokens: math.Max(1, opts.RateLimit), started: time.Now()}
+}
+
+// storm reports whether a 429 storm (Options.StormEvery, StormLength) is
+// on at now, and the whole seconds (at least 1) until it ends.
+func (f *faultInjector) storm(now time.Time) (bool, int) {
+	every, length := f.opts.StormEvery, f.opts.StormLength
+	if every <= 0 || length <= 0 {
+		return false, 0
+	}
+	into := now.Sub(f.started) % every
+	if into >= length {
+		return false, 0
+	}
+	return true, max(1, int(math.Ceil((length - into).Seconds())))
 }
 
 // decide picks the fault, if any, for one call: injected faults first, then
-// the rate limit, then the random error and drop rates.
+// a 429 storm, then the rate limit, then the random error and drop rates.
 func (f *faultInjector) decide(rt *route) faultDecision {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -74,6 +91,9 @@ func (f *faultInjector) decide(rt *route) faultDecision {
 			f.pending[rt.norm] = q[1:]
 		}
 		return faultDecision{kind: pf.fault, retryAfter: "1"}
+	}
+	if on, left := f.storm(time.Now()); on {
+		return faultDecision{kind: FaultRateLimited, retryAfter: strconv.Itoa(left)}
 	}
 	if f.opts.RateLimit > 0 {
 		now := time.Now()
@@ -125,6 +145,18 @@ func (b *bufferedResponse) WriteHeader(status int) {
 	if b.status == 0 {
 		b.status = status
 	}
+}
+
+// copyTo writes the swallowed answer to w after all.
+func (b *bufferedResponse) copyTo(w http.ResponseWriter) {
+	for k, v := range b.header {
+		w.Header()[k] = v
+	}
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	w.WriteHeader(b.status)
+	_, _ = w.Write(b.body.Bytes())
 }
 
 // dropConnection closes the client connection without writing a response.
