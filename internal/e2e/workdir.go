@@ -332,7 +332,9 @@ func (w *Workdir) StateSize() int64 {
 // type typ in the local state, e.g. the instance ids of "opencon_instance".
 func (w *Workdir) StateIDs(typ string) ([]string, error) {
 	b, err := os.ReadFile(w.StateFile())
-	if errors.Is(err, os.ErrNotExist) {
+	if errors.Is(err, os.ErrNotExist) || (err == nil && len(bytes.TrimSpace(b)) == 0) {
+		// A CLI killed before it wrote any state leaves the file empty;
+		// the CLI itself reads that as no state.
 		return nil, nil
 	}
 	if err != nil {
