@@ -34,10 +34,10 @@ type Mix struct {
 var Mixes = []Mix{
 	{Name: "5xx", Emulator: e2e.EmulatorOptions{ErrorRate: 0.1, Seed: 101}},
 	{Name: "drops", Emulator: e2e.EmulatorOptions{DropRate: 0.1, Seed: 102}},
-	// Every five seconds a storm of 1.5 s answers every call 429 with the
-	// storm's remaining seconds as Retry-After; between storms, a limit of
-	// 30 requests a second answers 429 too.
-	{Name: "429-storms", Emulator: e2e.EmulatorOptions{StormEvery: 5 * time.Second, StormLength: 1500 * time.Millisecond, RateLimit: 30, Seed: 103}},
+	// Every three seconds a storm of one second answers every call 429
+	// with the storm's remaining seconds as Retry-After; between storms, a
+	// limit of 20 requests a second answers 429 too.
+	{Name: "429-storms", Emulator: e2e.EmulatorOptions{StormEvery: 3 * time.Second, StormLength: time.Second, RateLimit: 20, Seed: 103}},
 	{Name: "jitter", Emulator: e2e.EmulatorOptions{Latency: 20 * time.Millisecond, LatencyJitter: 300 * time.Millisecond, Seed: 104}},
 	{Name: "all", Emulator: e2e.EmulatorOptions{
 		ErrorRate: 0.05, DropRate: 0.05, StormEvery: 7 * time.Second, StormLength: time.Second,
@@ -89,7 +89,9 @@ type Row struct {
 	Updated                   int // instances the server holds with the updated configuration
 	UpdateOK                  bool
 	Leftovers                 int // instances on the server after destroy
-	FirstApply, Wall          time.Duration
+	// Faults are the faults the emulator injected over the mix, by kind.
+	Faults           map[string]int
+	FirstApply, Wall time.Duration
 	// Failures says what went wrong, with the CLI's output where it helps.
 	Failures []string
 }
@@ -276,9 +278,33 @@ func Run(ctx context.Context, s Setup, mix Mix) (Row, error) {
 		return row, err
 	}
 	row.Leftovers = len(left)
+	if row.Faults, err = emu.FaultCounts(ctx); err != nil {
+		return row, err
+	}
+	for _, kind := range mix.Faults() {
+		if row.Faults[kind] == 0 {
+			row.fail("the mix injected no %q fault: it tested nothing of that kind", kind)
+		}
+	}
 	row.Failures = append(row.Failures, Crashes(outputs.String(), s.RaceDir)...)
 	row.Wall = time.Since(start)
 	return row, nil
+}
+
+// Faults are the kinds of fault the mix must inject at least once.
+func (m Mix) Faults() []string {
+	var out []string
+	o := m.Emulator
+	if o.ErrorRate > 0 {
+		out = append(out, "unavailable")
+	}
+	if o.DropRate > 0 {
+		out = append(out, "drop")
+	}
+	if o.StormEvery > 0 || o.RateLimit > 0 {
+		out = append(out, "rate_limited")
+	}
+	return out
 }
 
 // CLIName is the CLI's base name and version, e.g. "terraform 1.5.7".
@@ -293,17 +319,17 @@ func CLIName(ctx context.Context, cli string) string {
 // WriteTable writes the rows as a Markdown table.
 func WriteTable(w io.Writer, rows []Row) {
 	var b bytes.Buffer
-	b.WriteString("| CLI | mix | N | first apply | orphans | duplicates | lost | next plan | update | leftovers | first apply wall | mix wall |\n")
-	b.WriteString("|---|---|---:|---|---:|---:|---:|---|---|---:|---:|---:|\n")
+	b.WriteString("| CLI | mix | N | first apply | orphans | duplicates | lost | next plan | update | leftovers | faults (503 / drop / 429) | first apply wall | mix wall |\n")
+	b.WriteString("|---|---|---:|---|---:|---:|---:|---|---|---:|---|---:|---:|\n")
 	for _, r := range rows {
 		mix := r.Mix
 		if r.Race {
 			mix += " (-race)"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %d | %d | %d | %s | %s | %d | %.1f s | %.1f s |\n",
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %d | %d | %d | %s | %s | %d | %d / %d / %d | %.1f s | %.1f s |\n",
 			r.CLI, mix, r.N, okOr(r.FirstApplyOK, "exit 0", "FAILED"), r.Orphans, r.Duplicates, r.Lost,
 			okOr(r.PlanEmpty, "empty", "CHANGES"), okOr(r.UpdateOK && r.Updated == r.N, fmt.Sprintf("%d/%d", r.Updated, r.N), fmt.Sprintf("FAILED %d/%d", r.Updated, r.N)),
-			r.Leftovers, r.FirstApply.Seconds(), r.Wall.Seconds())
+			r.Leftovers, r.Faults["unavailable"], r.Faults["drop"], r.Faults["rate_limited"], r.FirstApply.Seconds(), r.Wall.Seconds())
 	}
 	_, _ = w.Write(b.Bytes())
 }

@@ -250,6 +250,13 @@ func (e *Emulator) ResetStats(ctx context.Context) error {
 	return e.control(ctx, http.MethodPost, "/_emulator/reset", nil, nil)
 }
 
+// FaultCounts reads GET /_emulator/faults: the faults injected since the
+// emulator started, by kind ("drop", "unavailable", "rate_limited").
+func (e *Emulator) FaultCounts(ctx context.Context) (map[string]int, error) {
+	var out map[string]int
+	return out, e.control(ctx, http.MethodGet, "/_emulator/faults", nil, &out)
+}
+
 // InjectFault makes the next count calls of route (e.g. "POST /instances")
 // fail with fault ("drop", "unavailable" or "rate_limited").
 func (e *Emulator) InjectFault(ctx context.Context, route, fault string, count int) error {

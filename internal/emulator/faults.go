@@ -59,10 +59,13 @@ type faultInjector struct {
 
 	// started is when 429 storms are counted from.
 	started time.Time
+
+	// made counts the faults injected, by kind, for FaultCounts.
+	made map[Fault]int
 }
 
 func newFaultInjector(opts Options, r *randSource) *faultInjector {
-	return &faultInjector{opts: opts, rnd: r, pending: map[string][]*pendingFault{}, tokens: math.Max(1, opts.RateLimit), started: time.Now()}
+	return &faultInjector{opts: opts, rnd: r, pending: map[string][]*pendingFault{}, tokens: math.Max(1, opts.RateLimit), started: time.Now(), made: map[Fault]int{}}
 }
 
 // storm reports whether a 429 storm (Options.StormEvery, StormLength) is
@@ -84,6 +87,26 @@ func (f *faultInjector) storm(now time.Time) (bool, int) {
 func (f *faultInjector) decide(rt *route) faultDecision {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	d := f.pick(rt)
+	if d.kind != "" {
+		f.made[d.kind]++
+	}
+	return d
+}
+
+// counts returns the faults injected so far, by kind.
+func (f *faultInjector) counts() map[Fault]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[Fault]int, len(f.made))
+	for k, v := range f.made {
+		out[k] = v
+	}
+	return out
+}
+
+// pick is decide's choice. Call with f.mu held.
+func (f *faultInjector) pick(rt *route) faultDecision {
 	if q := f.pending[rt.norm]; len(q) > 0 {
 		pf := q[0]
 		pf.remaining--

@@ -309,6 +309,14 @@ func TestRateLimitStorms(t *testing.T) {
 			t.Errorf("storm at %v = %v, %d; want %v, %d", c.at, on, left, c.on, c.left)
 		}
 	}
+	if got := e.s.FaultCounts(); got["rate_limited"] != 2 || len(got) != 1 {
+		t.Errorf("FaultCounts = %v, want the two 429s", got)
+	}
+	r = e.do("GET", "/_emulator/faults", "", nil)
+	e.mustStatus(r, 200)
+	if m := r.json(t); m["rate_limited"] != float64(2) {
+		t.Errorf("GET /_emulator/faults = %s", r.body)
+	}
 	if on, _ := newFaultInjector(Options{}, nil).storm(time.Now()); on {
 		t.Error("a storm without StormEvery")
 	}

@@ -51,6 +51,16 @@ func (s *Server) Stats() map[string]int {
 	return out
 }
 
+// FaultCounts returns how many faults of each kind the emulator has
+// injected since it started: "drop", "unavailable" and "rate_limited".
+func (s *Server) FaultCounts() map[string]int {
+	out := map[string]int{}
+	for k, v := range s.faults.counts() {
+		out[string(k)] = v
+	}
+	return out
+}
+
 // ResetStats clears the per-route call counts and the delivered/failed
 // event counters.
 func (s *Server) ResetStats() {
@@ -194,6 +204,8 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request, reqID stri
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == "/_emulator/stats":
 		writeJSON(w, http.StatusOK, s.Stats())
+	case r.Method == http.MethodGet && r.URL.Path == "/_emulator/faults":
+		writeJSON(w, http.StatusOK, s.FaultCounts())
 	case r.Method == http.MethodGet && r.URL.Path == "/_emulator/instances":
 		writeJSON(w, http.StatusOK, s.Instances())
 	case r.Method == http.MethodPost && r.URL.Path == "/_emulator/reset":
