@@ -393,3 +393,31 @@ func TestInstanceIDsFollowsPages(t *testing.T) {
 		}
 	}
 }
+
+// TestRaceReports builds a program with a data race with -race, runs it as
+// the chaos suite runs the provider, and finds the report where RaceReports
+// looks.
+func TestRaceReports(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a race-enabled program")
+	}
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := goBuild(context.Background(), root, filepath.Join(t.TempDir(), "race"), "./internal/e2e/testdata/race", "-race")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := t.TempDir()
+	if reports, err := RaceReports(logs); err != nil || len(reports) != 0 {
+		t.Fatalf("reports before any run: %v, %v", reports, err)
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), RaceLogEnv(logs))
+	_ = cmd.Run() // a race-enabled program that found a race exits 66
+	reports, err := RaceReports(logs)
+	if err != nil || len(reports) != 1 || !strings.Contains(reports[0], "WARNING: DATA RACE") {
+		t.Errorf("reports = %q, %v; want one data race", reports, err)
+	}
+}
