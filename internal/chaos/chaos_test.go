@@ -14,15 +14,16 @@ import (
 	"github.com/opencon/terraform-provider-opencon/internal/e2e"
 )
 
-// `go test ./internal/chaos` is the small variant in `make test`: 20
-// instances per mix under bin/terraform, every mix, one mix with the race
-// detector, and both interrupted applies. `make chaos` passes the full
-// matrix through these flags.
+// `go test ./internal/chaos` is the small variant in `make test`
+// (`make chaos-quick`): 20 instances per mix under bin/terraform, every mix,
+// and both interrupted applies. `make chaos` passes the full matrix through
+// these flags: 200 instances, every CLI, the race detector on the "all" mix,
+// and the journal-off control.
 var (
 	flagN         = flag.Int("chaos.n", 20, "instances per fault mix")
 	flagCLIs      = flag.String("chaos.clis", "", "comma-separated CLI paths (default: the repository's bin/terraform)")
 	flagMixes     = flag.String("chaos.mixes", "", "comma-separated fault mixes (default: all)")
-	flagRace      = flag.String("chaos.race", "all", "comma-separated mixes also run with a race-enabled provider; \"none\" for none")
+	flagRace      = flag.String("chaos.race", "none", "comma-separated mixes run with a race-enabled provider instead; \"none\" for none")
 	flagInterrupt = flag.Int("chaos.interrupt-n", 20, "instances of the interrupted applies")
 	flagControl   = flag.Bool("chaos.control", false, "also run the SIGKILL case with create_journal off, and require duplicates")
 )

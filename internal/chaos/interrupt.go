@@ -2,8 +2,10 @@ package chaos
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -30,6 +32,12 @@ type Interrupted struct {
 
 	ExitCode int    // of the interrupted apply
 	AtSignal Counts // state against server after the interrupted apply ended
+	// Noted and NotedWithID count the create journal's entries after the
+	// interrupted apply ended: creates never seen in state, and those of
+	// them whose id the provider had received.
+	Noted, NotedWithID int
+	// Output is the interrupted apply's output.
+	Output string
 	// Reapplied is whether the apply after it exited 0; After its counts.
 	Reapplied bool
 	After     Counts
@@ -151,6 +159,8 @@ func Interrupt(ctx context.Context, s Setup, sig syscall.Signal, journal bool) (
 	if out.AtSignal, err = Compare(ctx, wd, emu, prefix); err != nil {
 		return out, err
 	}
+	out.Output = res.Output
+	out.Noted, out.NotedWithID = journalEntries(filepath.Join(wd.Dir(), ".terraform", "opencon-creates"))
 
 	if err := emu.ResetStats(ctx); err != nil {
 		return out, err
@@ -190,6 +200,28 @@ func Interrupt(ctx context.Context, s Setup, sig syscall.Signal, journal bool) (
 	return out, nil
 }
 
+// journalEntries counts the entries of the create journal in dir, and
+// those that hold an instance id.
+func journalEntries(dir string) (all, withID int) {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var e struct {
+			ID int64 `json:"id"`
+		}
+		if json.Unmarshal(b, &e) == nil {
+			all++
+			if e.ID != 0 {
+				withID++
+			}
+		}
+	}
+	return all, withID
+}
+
 // exitString is the exit code, or "killed" for a process a signal ended.
 func exitString(code int) string {
 	if code < 0 {
@@ -208,12 +240,12 @@ func resOutput(r *e2e.Result) string {
 // WriteInterruptTable writes interrupted applies as a Markdown table.
 func WriteInterruptTable(w interface{ Write([]byte) (int, error) }, rows []Interrupted) {
 	var b strings.Builder
-	b.WriteString("| CLI | signal | journal | N | exit | in state / on server after it | orphans | re-apply | its POSTs | orphans / duplicates / lost after | next plan | leftovers | wall |\n")
-	b.WriteString("|---|---|---|---:|---:|---|---:|---|---:|---|---|---:|---:|\n")
+	b.WriteString("| CLI | signal | journal | N | exit | in state / on server after it | orphans | journal entries (with id) | re-apply | its POSTs | orphans / duplicates / lost after | next plan | leftovers | wall |\n")
+	b.WriteString("|---|---|---|---:|---:|---|---:|---|---|---:|---|---|---:|---:|\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %d / %d | %d | %s | %d | %d / %d / %d | %s | %d | %.1f s |\n",
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %d / %d | %d | %d (%d) | %s | %d | %d / %d / %d | %s | %d | %.1f s |\n",
 			r.CLI, strings.ToUpper(sigName(r.Signal)), okOr(r.Journal, "on", "off"), r.N, exitString(r.ExitCode),
-			r.AtSignal.InState, r.AtSignal.OnServer, r.AtSignal.Orphans, okOr(r.Reapplied, "exit 0", "FAILED"), r.Posts,
+			r.AtSignal.InState, r.AtSignal.OnServer, r.AtSignal.Orphans, r.Noted, r.NotedWithID, okOr(r.Reapplied, "exit 0", "FAILED"), r.Posts,
 			r.After.Orphans, r.After.Duplicates, r.After.Lost, okOr(r.PlanEmpty, "empty", "CHANGES"), r.Leftovers, r.Wall.Seconds())
 	}
 	_, _ = w.Write([]byte(b.String()))

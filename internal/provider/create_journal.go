@@ -35,10 +35,9 @@ func defaultCreateJournalDir() string {
 	return filepath.Join(data, createJournalDirName)
 }
 
-// openCreateJournal opens the journal create_journal (or its environment
-// variable) names; nil for "off".
-func openCreateJournal(setting types.String) (*opencon.Journal, error) {
-	dir := settingOrEnv(setting, EnvCreateJournal)
+// openCreateJournal opens the journal dir names, the value of
+// create_journal or its environment variable: "" is the default, "off" none.
+func openCreateJournal(dir string) (*opencon.Journal, error) {
 	switch dir {
 	case createJournalOff:
 		return nil, nil

@@ -176,7 +176,7 @@ func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureR
 	if !cfg.MaxConcurrent.IsNull() {
 		clientCfg.MaxConcurrentRequests = int(cfg.MaxConcurrent.ValueInt64())
 	}
-	journal, err := openCreateJournal(cfg.CreateJournal)
+	journal, err := openCreateJournal(settingOrEnv(cfg.CreateJournal, EnvCreateJournal))
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("create_journal"), "Invalid create_journal", err.Error())
 		return
