@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,15 +48,15 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	tableMu.Lock()
 	if len(rows) > 0 {
-		os.Stdout.WriteString("\nFault mixes:\n\n")
+		fmt.Print("\nFault mixes:\n\n")
 		WriteTable(os.Stdout, rows)
 	}
 	if len(intRows) > 0 {
-		os.Stdout.WriteString("\nInterrupted applies:\n\n")
+		fmt.Print("\nInterrupted applies:\n\n")
 		WriteInterruptTable(os.Stdout, intRows)
 	}
 	if len(rows)+len(intRows) > 0 {
-		os.Stdout.WriteString("\nChaos suite wall time: " + time.Since(suiteWall).Round(time.Second).String() + "\n")
+		fmt.Printf("\nChaos suite wall time: %v\n", time.Since(suiteWall).Round(time.Second))
 	}
 	tableMu.Unlock()
 	if built.dir != "" {
