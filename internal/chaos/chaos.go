@@ -73,6 +73,25 @@ type Setup struct {
 // DefaultProvider is the provider block body the suite uses.
 const DefaultProvider = "max_retries = 8"
 
+// start starts the emulator binary with opts and a working directory for
+// it; stop ends both.
+func (s Setup) start(ctx context.Context, opts e2e.EmulatorOptions) (emu *e2e.Emulator, wd *e2e.Workdir, stop func(), err error) {
+	opts.Binary = s.EmulatorBin
+	if emu, err = e2e.StartEmulator(ctx, opts); err != nil {
+		return nil, nil, nil, err
+	}
+	var env []string
+	if s.RaceDir != "" {
+		env = append(env, e2e.RaceLogEnv(s.RaceDir))
+	}
+	wd, err = e2e.NewWorkdir(e2e.WorkdirOptions{CLI: s.CLI, ProviderDir: s.ProviderDir, Emulator: emu, Parallelism: s.Parallelism, Env: env})
+	if err != nil {
+		_ = emu.Close()
+		return nil, nil, nil, err
+	}
+	return emu, wd, func() { _ = wd.Close(); _ = emu.Close() }, nil
+}
+
 // Row is the outcome of one mix: the figures `make chaos` prints.
 type Row struct {
 	CLI  string
@@ -193,22 +212,11 @@ func tail(s string) string {
 func Run(ctx context.Context, s Setup, mix Mix) (Row, error) {
 	start := time.Now()
 	row := Row{CLI: CLIName(ctx, s.CLI), Mix: mix.Name, N: s.N, Race: s.RaceDir != ""}
-	opts := mix.Emulator
-	opts.Binary = s.EmulatorBin
-	emu, err := e2e.StartEmulator(ctx, opts)
+	emu, wd, stop, err := s.start(ctx, mix.Emulator)
 	if err != nil {
 		return row, err
 	}
-	defer func() { _ = emu.Close() }()
-	var env []string
-	if s.RaceDir != "" {
-		env = append(env, e2e.RaceLogEnv(s.RaceDir))
-	}
-	wd, err := e2e.NewWorkdir(e2e.WorkdirOptions{CLI: s.CLI, ProviderDir: s.ProviderDir, Emulator: emu, Parallelism: s.Parallelism, Env: env})
-	if err != nil {
-		return row, err
-	}
-	defer func() { _ = wd.Close() }()
+	defer stop()
 	provider := s.Provider
 	if provider == "" {
 		provider = DefaultProvider

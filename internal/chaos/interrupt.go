@@ -64,22 +64,11 @@ func (r *Interrupted) fail(format string, args ...any) {
 func Interrupt(ctx context.Context, s Setup, sig syscall.Signal, journal bool) (Interrupted, error) {
 	start := time.Now()
 	out := Interrupted{CLI: CLIName(ctx, s.CLI), Signal: sig, Journal: journal, N: s.N}
-	opts := InterruptEmulator
-	opts.Binary = s.EmulatorBin
-	emu, err := e2e.StartEmulator(ctx, opts)
+	emu, wd, stop, err := s.start(ctx, InterruptEmulator)
 	if err != nil {
 		return out, err
 	}
-	defer func() { _ = emu.Close() }()
-	var env []string
-	if s.RaceDir != "" {
-		env = append(env, e2e.RaceLogEnv(s.RaceDir))
-	}
-	wd, err := e2e.NewWorkdir(e2e.WorkdirOptions{CLI: s.CLI, ProviderDir: s.ProviderDir, Emulator: emu, Parallelism: s.Parallelism, Env: env})
-	if err != nil {
-		return out, err
-	}
-	defer func() { _ = wd.Close() }()
+	defer stop()
 	provider := DefaultProvider
 	if !journal {
 		provider += "\n  create_journal = \"off\""

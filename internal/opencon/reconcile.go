@@ -200,7 +200,6 @@ func (c *Client) recoverInterrupted(ctx context.Context, req CreateInstanceReque
 // whose ids they noted, if they still exist under the same name and
 // element, and the instances findCreated finds since the oldest began.
 func (c *Client) findInterrupted(ctx context.Context, req CreateInstanceRequest, prior []*journalEntry) ([]*Instance, error) {
-	name := SanitizeName(req.Name)
 	byID := map[int64]*Instance{}
 	lookup := false
 	for _, e := range prior {
@@ -208,14 +207,11 @@ func (c *Client) findInterrupted(ctx context.Context, req CreateInstanceRequest,
 			lookup = true
 			continue
 		}
-		inst, err := c.GetInstance(ctx, e.ID)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
+		inst, err := c.readCandidate(ctx, req, e.ID, "which it created")
 		if err != nil {
-			return nil, fmt.Errorf("reading instance %d, which it created: %w", e.ID, err)
+			return nil, err
 		}
-		if inst.Name == name && req.Element.matches(inst.Element) {
+		if inst != nil {
 			byID[inst.ID] = inst
 		}
 	}
@@ -324,18 +320,32 @@ func (c *Client) findCreated(ctx context.Context, req CreateInstanceRequest, sin
 			}
 			continue
 		}
-		inst, err := c.GetInstance(ctx, it.ID)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
+		inst, err := c.readCandidate(ctx, req, it.ID, "which may be the one created")
 		if err != nil {
-			return nil, fmt.Errorf("reading instance %d, which may be the one created: %w", it.ID, err)
+			return nil, err
 		}
-		if inst.Name == name && req.Element.matches(inst.Element) {
+		if inst != nil {
 			found = append(found, inst)
 		}
 	}
 	return found, nil
+}
+
+// readCandidate reads instance id in full and returns it if it has the
+// name and element req asks for; nil when it does not, or no longer exists.
+// what says in an error why it was read.
+func (c *Client) readCandidate(ctx context.Context, req CreateInstanceRequest, id int64, what string) (*Instance, error) {
+	inst, err := c.GetInstance(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading instance %d, %s: %w", id, what, err)
+	}
+	if inst.Name != SanitizeName(req.Name) || !req.Element.matches(inst.Element) {
+		return nil, nil
+	}
+	return inst, nil
 }
 
 // othersCreated lists, after a POST sent again succeeded, the other
