@@ -363,3 +363,26 @@ func TestOpenJournalIsSharedInAProcess(t *testing.T) {
 		t.Error("opening wrote something")
 	}
 }
+
+// BenchmarkJournalCreateAndConfirm is what the journal adds to one create
+// and the plan after it: the entry written before the POST, rewritten with
+// the id, and removed when a later process's plan sees it in state.
+func BenchmarkJournalCreateAndConfirm(b *testing.B) {
+	dir := b.TempDir()
+	creator := &Journal{dir: dir, owner: "apply"}
+	planner := &Journal{dir: dir, owner: "plan"}
+	k := journalKey{"acct", "erp", "netsuiteerp"}
+	for i := range b.N {
+		e, err := creator.begin(k, time.Now())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := creator.created(e, int64(i+1)); err != nil {
+			b.Fatal(err)
+		}
+		planner.loaded = false // a new process reads the directory afresh
+		if err := planner.Confirm(int64(i + 1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
