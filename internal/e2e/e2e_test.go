@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -352,4 +354,70 @@ func TestProviderWritesProfilesOnSIGTERM(t *testing.T) {
 	_ = cmd.Wait()
 	checkGzip(t, filepath.Join(dir, "cpu-"+strconv.Itoa(cmd.Process.Pid)+".pprof"))
 	checkGzip(t, filepath.Join(dir, "mem.pprof"))
+}
+
+// TestInstanceIDsFollowsPages lists more instances than one page holds.
+// Before InstanceIDs followed Elements-Next-Page-Token it saw only the first page.
+func TestInstanceIDsFollowsPages(t *testing.T) {
+	ctx := context.Background()
+	emu, err := StartEmulator(ctx, EmulatorOptions{Seed: 2, PageSize: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = emu.Close() }()
+	for i := range 5 {
+		body := fmt.Sprintf(`{"element":{"key":"netsuiteerp"},"name":"p%d","configuration":{"user.username":"u","user.password":"p","netsuite.accountId":"a"}}`, i)
+		req, _ := http.NewRequest(http.MethodPost, emu.APIURL()+"/instances", strings.NewReader(body))
+		req.Header.Set("Authorization", "User "+UserSecret+", Organization "+OrganizationSecret)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("create %d: %d", i, res.StatusCode)
+		}
+	}
+	ids, err := emu.InstanceIDs(ctx)
+	if err != nil || len(ids) != 5 {
+		t.Fatalf("InstanceIDs over pages of 2 = %v, %v; want 5 ids", ids, err)
+	}
+	all, err := emu.Instances(ctx)
+	if err != nil || len(all) != 5 {
+		t.Fatalf("Instances = %v, %v", all, err)
+	}
+	for i, in := range all {
+		if in.ID != ids[i] || in.Name != fmt.Sprintf("p%d", i) {
+			t.Errorf("Instances[%d] = %+v, InstanceIDs[%d] = %d", i, in, i, ids[i])
+		}
+	}
+}
+
+// TestRaceReports builds a program with a data race with -race, runs it as
+// the chaos suite runs the provider, and finds the report where RaceReports
+// looks.
+func TestRaceReports(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a race-enabled program")
+	}
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := goBuild(context.Background(), root, filepath.Join(t.TempDir(), "race"), "./internal/e2e/testdata/race", "-race")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := t.TempDir()
+	if reports, err := RaceReports(logs); err != nil || len(reports) != 0 {
+		t.Fatalf("reports before any run: %v, %v", reports, err)
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), RaceLogEnv(logs))
+	_ = cmd.Run() // a race-enabled program that found a race exits 66
+	reports, err := RaceReports(logs)
+	if err != nil || len(reports) != 1 || !strings.Contains(reports[0], "WARNING: DATA RACE") {
+		t.Errorf("reports = %q, %v; want one data race", reports, err)
+	}
 }

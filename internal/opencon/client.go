@@ -89,6 +89,11 @@ type Config struct {
 	MaxConcurrentRequests int
 	// Logger receives the client's records; nil logs nothing.
 	Logger Logger
+	// Journal, when set, notes every create until the instance is seen in
+	// state, so that a create interrupted by the end of the process is
+	// adopted by the next create of the same instance (see Journal). nil
+	// keeps no journal.
+	Journal *Journal
 }
 
 // Level is the severity of a log record.
@@ -139,6 +144,8 @@ type Client struct {
 	gate       *gate
 	logger     Logger
 	secrets    []string
+	journal    *Journal
+	account    string // the journal's fingerprint of base URL and secrets
 
 	retryMax               int
 	retryWaitMin, waitMax  time.Duration
@@ -212,6 +219,8 @@ func NewClient(cfg Config) (*Client, error) {
 		gate:                   g,
 		logger:                 cfg.Logger,
 		secrets:                []string{cfg.UserSecret, cfg.OrganizationSecret},
+		journal:                cfg.Journal,
+		account:                accountFingerprint(base, cfg.UserSecret, cfg.OrganizationSecret),
 		retryMax:               retries,
 		retryWaitMin:           waitMin,
 		waitMax:                max(orDefault(cfg.RetryWaitMax, defaultRetryWaitMax), waitMin),

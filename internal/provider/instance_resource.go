@@ -245,6 +245,11 @@ func (r *instanceResource) ConfigValidators(_ context.Context) []resource.Config
 // credential is recorded rather than sent after an import, and warns when a
 // write-only secret changed without its version.
 func (r *instanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if !req.State.Raw.IsNull() {
+		var id types.String
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("id"), &id)...)
+		confirmInState(ctx, r.client, id)
+	}
 	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
 		return
 	}
@@ -309,7 +314,10 @@ func (r *instanceResource) Create(ctx context.Context, req resource.CreateReques
 		return
 	}
 	inst := created.Instance
-	if created.Adopted {
+	if created.Recovered {
+		resp.Diagnostics.AddWarning("Instance adopted from an interrupted apply",
+			fmt.Sprintf("An earlier apply ended while creating this instance, before Terraform recorded it; the platform had created instance %d, which is now managed here instead of being created again.", inst.ID))
+	} else if created.Adopted {
 		resp.Diagnostics.AddWarning("Instance adopted after an interrupted create",
 			fmt.Sprintf("The create request got no clear answer, but the platform had created instance %d; it is now managed here.", inst.ID))
 	}
@@ -414,6 +422,7 @@ func (r *instanceResource) Read(ctx context.Context, req resource.ReadRequest, r
 		defaults := elementDefaults(ctx, r.client, inst.Element.Key, &resp.Diagnostics)
 		resp.Diagnostics.Append(next.readImported(ctx, inst, defaults)...)
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImportKey, nil)...)
+		forgetInterruptedCreate(ctx, r.client, inst)
 	} else {
 		resp.Diagnostics.Append(next.readInto(ctx, inst, &state, nil)...)
 	}

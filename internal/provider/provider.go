@@ -101,6 +101,13 @@ func (p *openconProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				Optional:   true,
 				Validators: []validator.Number{wholeNumber(1, 1000)},
 			},
+			"create_journal": schema.StringAttribute{
+				MarkdownDescription: "The directory where the provider notes each create, from just before its request until a later plan sees the instance in state, " +
+					"so that after an apply killed mid-create (the CLI got `SIGKILL`, the runner was lost) the next apply adopts the instances it made instead of creating them again. " +
+					"Defaults to `" + createJournalDirName + "` in Terraform's data directory (`TF_DATA_DIR`, else `.terraform`) of the working directory; `" + createJournalOff + "` keeps no journal. " +
+					"The files hold names, element keys, times, ids and a hash identifying the account, never a secret; they cost no API call. Falls back to `" + EnvCreateJournal + "`.",
+				Optional: true,
+			},
 		},
 	}
 }
@@ -113,6 +120,7 @@ type providerModel struct {
 	MaxRetries         types.Number  `tfsdk:"max_retries"`
 	MaxRequestsPerSec  types.Float64 `tfsdk:"max_requests_per_second"`
 	MaxConcurrent      types.Number  `tfsdk:"max_concurrent_requests"`
+	CreateJournal      types.String  `tfsdk:"create_journal"`
 }
 
 func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
@@ -123,7 +131,7 @@ func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureR
 	}
 
 	unknown := false
-	for name, v := range map[string]types.String{"base_url": cfg.BaseURL, "user_secret": cfg.UserSecret, "organization_secret": cfg.OrganizationSecret, "request_timeout": cfg.RequestTimeout} {
+	for name, v := range map[string]types.String{"base_url": cfg.BaseURL, "user_secret": cfg.UserSecret, "organization_secret": cfg.OrganizationSecret, "request_timeout": cfg.RequestTimeout, "create_journal": cfg.CreateJournal} {
 		if v.IsUnknown() {
 			unknown = true
 			resp.Diagnostics.AddAttributeWarning(path.Root(name), "Provider configuration not yet known",
@@ -175,6 +183,12 @@ func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureR
 	if !cfg.MaxConcurrent.IsNull() {
 		clientCfg.MaxConcurrentRequests = int(int64Of(cfg.MaxConcurrent))
 	}
+	journal, err := openCreateJournal(settingOrEnv(cfg.CreateJournal, EnvCreateJournal))
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("create_journal"), "Invalid create_journal", err.Error())
+		return
+	}
+	clientCfg.Journal = journal
 	client, err := opencon.NewClient(clientCfg)
 	var badURL *opencon.BaseURLError
 	switch {

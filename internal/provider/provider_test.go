@@ -80,7 +80,15 @@ func TestMain(m *testing.M) {
 	if os.Getenv("TF_ACC_PROVIDER_HOST") == "" && strings.HasPrefix(filepath.Base(os.Getenv("TF_ACC_TERRAFORM_PATH")), "tofu") {
 		os.Setenv("TF_ACC_PROVIDER_HOST", "registry.opentofu.org")
 	}
+	// The provider runs in this process, whose working directory is this
+	// package: keep its create journal out of the source tree.
+	journal, err := os.MkdirTemp("", "opencon-acc-journal-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv(EnvCreateJournal, journal)
 	code := m.Run()
+	os.RemoveAll(journal)
 	removeProviderBinary()
 	os.Exit(code)
 }
