@@ -72,7 +72,6 @@ func newProtoProvider(t *testing.T, baseURL string, configure bool) *protoProvid
 	return p
 }
 
-
 func (p *protoProvider) dynamic(v tftypes.Value) *tfprotov6.DynamicValue {
 	p.t.Helper()
 	dv, err := tfprotov6.NewDynamicValue(v.Type(), v)
