@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -352,4 +354,68 @@ func TestProviderWritesProfilesOnSIGTERM(t *testing.T) {
 	_ = cmd.Wait()
 	checkGzip(t, filepath.Join(dir, "cpu-"+strconv.Itoa(cmd.Process.Pid)+".pprof"))
 	checkGzip(t, filepath.Join(dir, "mem.pprof"))
+}
+
+// TestInstanceIDsReadsEveryPage lists more instances than one page holds,
+// in process and through the binary's -page-size flag.
+func TestInstanceIDsReadsEveryPage(t *testing.T) {
+	modes := map[string]string{"in process": ""}
+	if !testing.Short() {
+		_, emuBin := built(t)
+		modes["binary"] = emuBin
+	}
+	for mode, binary := range modes {
+		t.Run(mode, func(t *testing.T) {
+			ctx := context.Background()
+			emu, err := StartEmulator(ctx, EmulatorOptions{Binary: binary, Seed: 3, PageSize: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = emu.Close() }()
+			var created []int64
+			for i := range 5 {
+				created = append(created, createNetsuite(t, emu, "paged-"+strconv.Itoa(i)))
+			}
+			if err := emu.ResetStats(ctx); err != nil {
+				t.Fatal(err)
+			}
+			ids, err := emu.InstanceIDs(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.Sort(ids)
+			slices.Sort(created)
+			if !slices.Equal(ids, created) {
+				t.Errorf("InstanceIDs = %v, created %v", ids, created)
+			}
+			if stats, _ := emu.Stats(ctx); stats["GET /instances"] != 3 {
+				t.Errorf("listing 5 instances 2 a page made %v, want 3 GET /instances", stats)
+			}
+		})
+	}
+}
+
+// createNetsuite creates a NetSuite instance over the platform API and returns its id.
+func createNetsuite(t *testing.T, emu *Emulator, name string) int64 {
+	t.Helper()
+	body := `{"element":{"key":"netsuiteerp"},"name":` + strconv.Quote(name) +
+		`,"configuration":{"user.username":"jane","user.password":"hunter2","netsuite.accountId":"TSTDRV1"}}`
+	req, err := http.NewRequest(http.MethodPost, emu.APIURL()+"/instances", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "User "+UserSecret+", Organization "+OrganizationSecret)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		ID int64 `json:"id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK || out.ID == 0 {
+		t.Fatalf("POST /instances: %d, id %d, %v", resp.StatusCode, out.ID, err)
+	}
+	return out.ID
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os/exec"
 	"sort"
 	"strconv"
@@ -39,6 +40,7 @@ type EmulatorOptions struct {
 	DropRate  float64       // fraction of mutating calls applied, then answered by a dropped connection
 	Seed      int64         // 0 = random
 	Minute    time.Duration // length of an emulated minute; 0 = a real minute
+	PageSize  int           // instances per page of GET /instances; 0 = the platform's 200
 
 	// Args are extra command-line flags for Binary; they are refused in process.
 	Args []string
@@ -74,7 +76,7 @@ func startInProcess(opts EmulatorOptions) (*Emulator, error) {
 	}
 	emu := emulator.New(emulator.Options{
 		Latency: opts.Latency, RateLimit: opts.RateLimit, ErrorRate: opts.ErrorRate,
-		DropRate: opts.DropRate, Seed: opts.Seed, Minute: opts.Minute,
+		DropRate: opts.DropRate, Seed: opts.Seed, Minute: opts.Minute, PageSize: opts.PageSize,
 	})
 	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
@@ -100,6 +102,9 @@ func startBinary(ctx context.Context, opts EmulatorOptions) (*Emulator, error) {
 	}
 	if opts.Minute > 0 {
 		args = append(args, "-minute", opts.Minute.String())
+	}
+	if opts.PageSize > 0 {
+		args = append(args, "-page-size", strconv.Itoa(opts.PageSize))
 	}
 	args = append(args, opts.Args...)
 
@@ -239,36 +244,65 @@ func (e *Emulator) InjectFault(ctx context.Context, route, fault string, count i
 }
 
 // InstanceIDs lists the ids of every instance the platform holds, through
-// GET /instances with the platform secrets, as a client would.
+// GET /instances with the platform secrets, as a client would: page after
+// page, following Elements-Next-Page-Token (reference section 2.1) until a
+// page has none.
 func (e *Emulator) InstanceIDs(ctx context.Context) ([]int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.APIURL()+"/instances", nil)
+	var ids []int64
+	seen := map[string]bool{}
+	next := ""
+	for {
+		page, token, err := e.instancePage(ctx, next)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, page...)
+		if token == "" {
+			return ids, nil
+		}
+		if seen[token] {
+			return nil, fmt.Errorf("e2e: GET /instances repeats the page token %q", token)
+		}
+		seen[token] = true
+		next = token
+	}
+}
+
+// instancePage reads the page of GET /instances that token names ("" for the
+// first) and returns its ids and the next page's token.
+func (e *Emulator) instancePage(ctx context.Context, token string) (ids []int64, next string, err error) {
+	u := e.APIURL() + "/instances"
+	if token != "" {
+		u += "?" + url.Values{"nextPage": {token}}.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	req.Header.Set("Authorization", "User "+UserSecret+", Organization "+OrganizationSecret)
 	resp, err := e.http.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode == http.StatusNotFound {
-		return nil, nil // the platform answers 404 to a list with nothing in it
+	if resp.StatusCode == http.StatusNotFound && token == "" {
+		return nil, "", nil // the platform answers 404 to a list with nothing in it
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("e2e: GET /instances: %d %s", resp.StatusCode, body)
+		return nil, "", fmt.Errorf("e2e: GET /instances: %d %s", resp.StatusCode, body)
 	}
 	var list []struct {
 		ID int64 `json:"id"`
 	}
 	if err := json.Unmarshal(body, &list); err != nil {
-		return nil, fmt.Errorf("e2e: GET /instances: %w", err)
+		return nil, "", fmt.Errorf("e2e: GET /instances: %w", err)
 	}
-	ids := make([]int64, len(list))
+	ids = make([]int64, len(list))
 	for i, it := range list {
 		ids[i] = it.ID
 	}
-	return ids, nil
+	return ids, strings.TrimSpace(resp.Header.Get("Elements-Next-Page-Token")), nil
 }
 
 func (e *Emulator) control(ctx context.Context, method, path string, in, out any) error {
