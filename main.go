@@ -17,6 +17,14 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/opencon/terraform-provider-opencon/internal/provider"
+	"github.com/opencon/terraform-provider-opencon/internal/server"
+)
+
+// The provider's registry address, and its type, which names its logger
+// (TF_LOG_PROVIDER_OPENCON).
+const (
+	providerAddress = "registry.terraform.io/opencon/" + providerType
+	providerType    = "opencon"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -47,8 +55,16 @@ func main() {
 		log.Fatal(err)
 	}
 
+	// Under Terraform, log only what Terraform shows. A provider started by
+	// hand for a debugger keeps the SDK's default, TRACE, on its terminal.
+	if !debug {
+		if err := server.SetLogLevels(providerType); err != nil {
+			log.Fatal(err)
+		}
+	}
+
 	err = providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
-		Address: "registry.terraform.io/opencon/opencon",
+		Address: providerAddress,
 		Debug:   debug,
 	})
 	// Terraform ends a provider by closing its gRPC connection, which makes

@@ -1,0 +1,5 @@
+// Package server holds what main.go does around the framework's server to
+// avoid costs the framework imposes on every request
+// (internal/bench/FINDINGS.md): SDK loggers that format every line at TRACE
+// when nobody reads them (LogLevels).
+package server
