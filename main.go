@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"log"
@@ -15,6 +14,8 @@ import (
 	"syscall"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/opencon/terraform-provider-opencon/internal/provider"
 	"github.com/opencon/terraform-provider-opencon/internal/server"
@@ -63,10 +64,17 @@ func main() {
 		}
 	}
 
-	err = providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
-		Address: providerAddress,
-		Debug:   debug,
-	})
+	// The framework's server behind internal/server's, which stops the
+	// framework keeping every request's context (see server.Server).
+	srv, err := server.Wrap(providerserver.NewProtocol6(provider.New(version)())())
+	if err != nil {
+		log.Fatal(err)
+	}
+	var opts []tf6server.ServeOpt
+	if debug {
+		opts = append(opts, tf6server.WithManagedDebug())
+	}
+	err = tf6server.Serve(providerAddress, func() tfprotov6.ProviderServer { return srv }, opts...)
 	// Terraform ends a provider by closing its gRPC connection, which makes
 	// Serve return; only after two seconds without an exit does it kill it.
 	stopProfiles()

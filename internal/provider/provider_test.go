@@ -18,6 +18,7 @@ import (
 
 	"github.com/opencon/terraform-provider-opencon/internal/emulator"
 	"github.com/opencon/terraform-provider-opencon/internal/opencon"
+	"github.com/opencon/terraform-provider-opencon/internal/server"
 )
 
 const (
@@ -29,7 +30,10 @@ const (
 )
 
 var testProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
-	"opencon": providerserver.NewProtocol6WithError(New("test")()),
+	// Through internal/server, as main.go serves it.
+	"opencon": func() (tfprotov6.ProviderServer, error) {
+		return server.Wrap(providerserver.NewProtocol6(New("test")())())
+	},
 }
 
 // testEnv is one in-process emulator on loopback, fresh for each test.
