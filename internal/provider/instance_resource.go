@@ -222,6 +222,15 @@ func (r *instanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
 		return
 	}
+	wo, diags := writeOnlyFromConfig(ctx, req.Config)
+	resp.Diagnostics.Append(diags...)
+	// A plan that changes nothing re-authenticates nothing, and can warn
+	// only about a write-only value in the configuration: without one there
+	// is nothing to do. This is every instance of a no-op plan, where the
+	// model reads below were most of this method's cost.
+	if len(wo) == 0 && !diags.HasError() && req.Plan.Raw.Equal(req.State.Raw) {
+		return
+	}
 	var plan, state instanceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -233,8 +242,6 @@ func (r *instanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		plan.Valid = types.BoolUnknown()
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 	}
-	wo, diags := writeOnlyFromConfig(ctx, req.Config)
-	resp.Diagnostics.Append(diags...)
 	hashes, diags := readWriteOnlyHashes(ctx, req.Private)
 	resp.Diagnostics.Append(diags...)
 	for _, w := range writeOnlyPairs(&plan, &state, wo) {
