@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -63,6 +64,10 @@ func main() {
 			log.Fatal(err)
 		}
 	}
+
+	// Fewer garbage collections while the heap is small (see server.TuneGC).
+	stopGC := server.TuneGC(time.Second)
+	defer stopGC()
 
 	// The framework's server behind internal/server's, which stops the
 	// framework keeping every request's context (see server.Server).

@@ -142,7 +142,7 @@ func TestRequestsDoNotAccumulate(t *testing.T) {
 	growth := func(wrapped bool) int64 {
 		s, _ := newTestServer(t, wrapped)
 		type key struct{}
-		before := liveHeap()
+		before := liveHeapAfterGC()
 		for range rpcs {
 			ctx, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, make([]byte, payload)))
 			resp, err := s.ReadResource(ctx, readRequest(t, "x"))
@@ -151,7 +151,7 @@ func TestRequestsDoNotAccumulate(t *testing.T) {
 				t.Fatalf("ReadResource: %v %+v", err, resp.Diagnostics)
 			}
 		}
-		after := liveHeap()
+		after := liveHeapAfterGC()
 		runtime.KeepAlive(s)
 		return after - before
 	}
@@ -165,7 +165,7 @@ func TestRequestsDoNotAccumulate(t *testing.T) {
 	}
 }
 
-func liveHeap() int64 {
+func liveHeapAfterGC() int64 {
 	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
