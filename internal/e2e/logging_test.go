@@ -1,14 +1,12 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestProviderLogsOnlyWhatTerraformShows runs the real provider binary under
@@ -19,22 +17,8 @@ import (
 // without TF_LOG, the provider writes no line of those loggers instead of
 // formatting every one for Terraform to drop. Neither holds a secret.
 func TestProviderLogsOnlyWhatTerraformShows(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the provider and runs the CLI")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	root, err := ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cliPath := cli(t, root)
-	bin, emuBin := built(t)
-	emu, err := StartEmulator(ctx, EmulatorOptions{Binary: emuBin, Seed: 11})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = emu.Close() }()
+	ctx, cliPath, bin, emuBin := endToEnd(t)
+	emu := startEmulator(t, ctx, EmulatorOptions{Binary: emuBin, Seed: 11})
 
 	dir := t.TempDir()
 	stderrFile := filepath.Join(dir, "provider-stderr.log")
@@ -48,11 +32,7 @@ func TestProviderLogsOnlyWhatTerraformShows(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	wd, err := NewWorkdir(WorkdirOptions{CLI: cliPath, ProviderDir: wrapperDir, Emulator: emu, Parallelism: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = wd.Close() }()
+	wd := newWorkdir(t, WorkdirOptions{CLI: cliPath, ProviderDir: wrapperDir, Emulator: emu, Parallelism: 1})
 	if err := wd.WriteConfig(InstancesConfig(1, "logs")); err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,9 @@ func TestSetLogLevels(t *testing.T) {
 	t.Setenv("TF_LOG_PROVIDER", "")
 	t.Setenv("TF_LOG_SDK", "ERROR")
 	t.Setenv("TF_LOG_PROVIDER_EXAMPLE", "") // restored (unset) when the test ends
-	os.Unsetenv("TF_LOG_PROVIDER_EXAMPLE")
+	if err := os.Unsetenv("TF_LOG_PROVIDER_EXAMPLE"); err != nil {
+		t.Fatal(err)
+	}
 	if err := SetLogLevels("example"); err != nil {
 		t.Fatal(err)
 	}

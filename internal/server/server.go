@@ -38,13 +38,9 @@ type Downstream interface {
 // it too early.
 type Server struct{ Downstream }
 
-// Compile-time checks: Server keeps every optional interface, so
-// terraform-plugin-go serves lists, actions and state stores through it.
-var (
-	_ tfprotov6.ProviderServerWithListResource = Server{}
-	_ tfprotov6.ProviderServerWithActions      = Server{}
-	_ tfprotov6.ProviderServerWithStateStores  = Server{}
-)
+// Server has every RPC of Downstream, so terraform-plugin-go finds the
+// optional list, action and state store RPCs on it as on the framework's.
+var _ Downstream = Server{}
 
 // Wrap wraps the framework's protocol server, the one
 // providerserver.NewProtocol6 makes. It fails when that lacks an RPC of
