@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
@@ -69,9 +68,9 @@ func main() {
 	stopGC := server.TuneGC(time.Second)
 	defer stopGC()
 
-	// The framework's server behind internal/server's, which stops the
+	// The provider's server behind internal/server's, which stops the
 	// framework keeping every request's context (see server.Server).
-	srv, err := server.Wrap(providerserver.NewProtocol6(provider.New(version)())())
+	srv, err := server.Wrap(provider.ProtocolServer(version)())
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Prints `providers schema -json` of the provider binary in BIN_DIR, asked of
-# the CLI given (OpenTofu 1.12 here: unlike Terraform 1.5 it knows ephemeral
-# resources and write-only attributes, so the docs show them). The schema is
-# keyed registry.terraform.io/hashicorp/opencon, where tfplugindocs looks.
+# the CLI given (Terraform 1.14 here: unlike Terraform 1.5 it knows ephemeral
+# resources and write-only attributes, and unlike OpenTofu 1.12 list
+# resources and actions, so the docs show them all). The schema is keyed
+# registry.terraform.io/hashicorp/opencon, where tfplugindocs looks.
 set -euo pipefail
 cli=$1 bin_dir=$(cd "$2" && pwd)
 work=$(mktemp -d)

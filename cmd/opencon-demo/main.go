@@ -7,9 +7,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -28,6 +25,7 @@ import (
 
 	"github.com/opencon/terraform-provider-opencon/internal/e2e"
 	"github.com/opencon/terraform-provider-opencon/internal/opencon"
+	"github.com/opencon/terraform-provider-opencon/internal/webhook"
 )
 
 const (
@@ -338,7 +336,7 @@ func (h *hubClient) update(ctx context.Context, id, subject string) error {
 type receiver struct {
 	url    string
 	srv    *http.Server
-	key    []byte
+	key    string
 	mu     sync.Mutex
 	events int
 	notify chan struct{}
@@ -349,7 +347,7 @@ func startReceiver(key string) (*receiver, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &receiver{url: "http://" + ln.Addr().String() + "/events", key: []byte(key), notify: make(chan struct{}, 64)}
+	r := &receiver{url: "http://" + ln.Addr().String() + "/events", key: key, notify: make(chan struct{}, 64)}
 	r.srv = &http.Server{Handler: http.HandlerFunc(r.handle), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = r.srv.Serve(ln) }()
 	return r, nil
@@ -363,35 +361,20 @@ func (r *receiver) handle(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "unreadable body", http.StatusBadRequest)
 		return
 	}
-	mac := hmac.New(sha256.New, r.key)
-	mac.Write(body)
-	want := "sha256=" + base64.StdEncoding.EncodeToString(mac.Sum(nil))
-	got := req.Header.Get("Elements-Webhook-Signature")
-	if !hmac.Equal([]byte(got), []byte(want)) {
+	got := req.Header.Get(webhook.SignatureHeader)
+	if !webhook.Verify(r.key, body, got) {
 		fmt.Printf("    !! rejected a notification with a bad signature %q\n", got)
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
-	var n struct {
-		Message struct {
-			EventID    any    `json:"eventId"`
-			InstanceID any    `json:"instanceId"`
-			ElementKey string `json:"elementKey"`
-			Events     []struct {
-				EventType  string `json:"eventType"`
-				ObjectType string `json:"objectType"`
-				ObjectID   string `json:"objectId"`
-				Date       string `json:"date"`
-			} `json:"events"`
-		} `json:"message"`
-	}
+	var n webhook.Notification
 	if err := json.Unmarshal(body, &n); err != nil {
 		http.Error(w, "not a notification", http.StatusBadRequest)
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	fmt.Printf("    <- notification %v (webhook %s), signature verified\n", n.Message.EventID, req.Header.Get("Elements-Webhook-Id"))
+	fmt.Printf("    <- notification %v (webhook %s), signature verified\n", n.Message.EventID, req.Header.Get(webhook.IDHeader))
 	for _, ev := range n.Message.Events {
 		r.events++
 		fmt.Printf("       %-8s %s %s at %s (instance %v, %s)\n", ev.EventType, ev.ObjectType, ev.ObjectID, ev.Date, n.Message.InstanceID, n.Message.ElementKey)

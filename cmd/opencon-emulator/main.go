@@ -30,7 +30,11 @@ func run(args []string) error {
 		listen    = fs.String("listen", "127.0.0.1:8787", "address to listen on (port 0 picks a free port)")
 		userSec   = fs.String("user-secret", emulator.DefaultUserSecret, "accepted User secret")
 		orgSec    = fs.String("organization-secret", emulator.DefaultOrganizationSecret, "accepted Organization secret")
-		latency   = fs.Duration("latency", 0, "latency added to every API call")
+		latency   = fs.Duration("latency", 0, "latency added to every API call, before it is handled")
+		jitter    = fs.Duration("latency-jitter", 0, "further latency of every API call, drawn uniformly from [0, this) with -seed")
+		answerDly = fs.Duration("answer-delay", 0, "delay between applying an API call and writing its answer (a change made, answered late)")
+		stormEvry = fs.Duration("storm-every", 0, "start a 429 storm this often: every API call gets 429 with the storm's remaining seconds as Retry-After")
+		stormLen  = fs.Duration("storm-length", 0, "how long each 429 storm of -storm-every lasts")
 		rateLimit = fs.Float64("rate-limit", 0, "API requests per second above which calls get 429 (0 = no limit)")
 		errorRate = fs.Float64("error-rate", 0, "fraction of API calls answered 503 without being applied")
 		dropRate  = fs.Float64("drop-rate", 0, "fraction of mutating API calls applied, then answered by closing the connection")
@@ -50,10 +54,17 @@ func run(args []string) error {
 	if *pageSize < 1 {
 		return fmt.Errorf("-page-size is %d; it must be at least 1", *pageSize)
 	}
+	if (*stormEvry > 0) != (*stormLen > 0) || *stormLen > *stormEvry {
+		return fmt.Errorf("-storm-every (%v) and -storm-length (%v) go together, and a storm cannot outlast its period", *stormEvry, *stormLen)
+	}
 	opts := emulator.Options{
 		UserSecret:         *userSec,
 		OrganizationSecret: *orgSec,
 		Latency:            *latency,
+		LatencyJitter:      *jitter,
+		AnswerDelay:        *answerDly,
+		StormEvery:         *stormEvry,
+		StormLength:        *stormLen,
 		RateLimit:          *rateLimit,
 		ErrorRate:          *errorRate,
 		DropRate:           *dropRate,

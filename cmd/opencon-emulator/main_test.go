@@ -111,4 +111,13 @@ func TestFlags(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "-page-size") {
 		t.Errorf("-page-size 0: %v, want an error naming the flag", err)
 	}
+	for _, args := range [][]string{
+		{"-storm-every", "10s"},
+		{"-storm-length", "1s"},
+		{"-storm-every", "1s", "-storm-length", "2s"},
+	} {
+		if err := run(args); err == nil || !strings.Contains(err.Error(), "-storm-every") {
+			t.Errorf("%v: %v, want an error naming -storm-every", args, err)
+		}
+	}
 }

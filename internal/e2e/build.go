@@ -43,20 +43,55 @@ func BuildProvider(ctx context.Context, root, outDir string) (string, error) {
 	return goBuild(ctx, root, filepath.Join(outDir, ProviderBinary), ".")
 }
 
+// BuildProviderRace is BuildProvider with the race detector. The CLI keeps
+// a plugin's stderr out of its own output, so run it with RaceLogEnv and
+// read what it found with RaceReports.
+func BuildProviderRace(ctx context.Context, root, outDir string) (string, error) {
+	return goBuild(ctx, root, filepath.Join(outDir, ProviderBinary), ".", "-race")
+}
+
 // BuildEmulator builds cmd/opencon-emulator of the module at root into outDir
 // and returns its path.
 func BuildEmulator(ctx context.Context, root, outDir string) (string, error) {
 	return goBuild(ctx, root, filepath.Join(outDir, "opencon-emulator"), "./cmd/opencon-emulator")
 }
 
-func goBuild(ctx context.Context, root, out, pkg string) (string, error) {
+func goBuild(ctx context.Context, root, out, pkg string, flags ...string) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return "", err
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+	args := append(append([]string{"build"}, flags...), "-o", out, pkg)
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("e2e: go build %s: %v\n%s", pkg, err, b)
+	}
+	return out, nil
+}
+
+// RaceLogEnv is the environment entry that makes a race-enabled binary (and
+// the provider processes a CLI starts inherit it) write each report to a
+// file under dir instead of stderr.
+func RaceLogEnv(dir string) string {
+	return "GORACE=log_path=" + filepath.Join(dir, "race")
+}
+
+// RaceReports returns the reports race-enabled processes run with
+// RaceLogEnv(dir) wrote: one per process that found a data race.
+func RaceReports(dir string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "race.*"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		if len(b) > 0 {
+			out = append(out, string(b))
+		}
 	}
 	return out, nil
 }

@@ -8,6 +8,13 @@ import "fmt"
 // DELETE to destroy. The provider reads base_url and the secrets from the
 // environment a Workdir with an Emulator sets.
 func InstancesConfig(n int, prefix string) string {
+	return InstancesConfigUser(n, prefix, "jane")
+}
+
+// InstancesConfigUser is InstancesConfig with user.username set to user:
+// applying it with another user than before updates every instance in
+// place, one PATCH each.
+func InstancesConfigUser(n int, prefix, user string) string {
 	return fmt.Sprintf(`terraform {
   required_providers {
     opencon = { source = "opencon/opencon" }
@@ -21,14 +28,14 @@ resource "opencon_instance" "bench" {
   element_key = "netsuiteerp"
   name        = "%s-${count.index}"
   configuration = {
-    "user.username"      = "jane"
+    "user.username"      = %q
     "netsuite.accountId" = "TSTDRV1"
   }
   sensitive_configuration = {
     "user.password" = "hunter2"
   }
 }
-`, n, prefix)
+`, n, prefix, user)
 }
 
 // TerraformDataConfig is the baseline twin of InstancesConfig: n

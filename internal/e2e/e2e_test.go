@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -356,66 +356,68 @@ func TestProviderWritesProfilesOnSIGTERM(t *testing.T) {
 	checkGzip(t, filepath.Join(dir, "mem.pprof"))
 }
 
-// TestInstanceIDsReadsEveryPage lists more instances than one page holds,
-// in process and through the binary's -page-size flag.
-func TestInstanceIDsReadsEveryPage(t *testing.T) {
-	modes := map[string]string{"in process": ""}
-	if !testing.Short() {
-		_, emuBin := built(t)
-		modes["binary"] = emuBin
+// TestInstanceIDsFollowsPages lists more instances than one page holds.
+// Before InstanceIDs followed Elements-Next-Page-Token it saw only the first page.
+func TestInstanceIDsFollowsPages(t *testing.T) {
+	ctx := context.Background()
+	emu, err := StartEmulator(ctx, EmulatorOptions{Seed: 2, PageSize: 2})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for mode, binary := range modes {
-		t.Run(mode, func(t *testing.T) {
-			ctx := context.Background()
-			emu, err := StartEmulator(ctx, EmulatorOptions{Binary: binary, Seed: 3, PageSize: 2})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() { _ = emu.Close() }()
-			var created []int64
-			for i := range 5 {
-				created = append(created, createNetsuite(t, emu, "paged-"+strconv.Itoa(i)))
-			}
-			if err := emu.ResetStats(ctx); err != nil {
-				t.Fatal(err)
-			}
-			ids, err := emu.InstanceIDs(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			slices.Sort(ids)
-			slices.Sort(created)
-			if !slices.Equal(ids, created) {
-				t.Errorf("InstanceIDs = %v, created %v", ids, created)
-			}
-			if stats, _ := emu.Stats(ctx); stats["GET /instances"] != 3 {
-				t.Errorf("listing 5 instances 2 a page made %v, want 3 GET /instances", stats)
-			}
-		})
+	defer func() { _ = emu.Close() }()
+	for i := range 5 {
+		body := fmt.Sprintf(`{"element":{"key":"netsuiteerp"},"name":"p%d","configuration":{"user.username":"u","user.password":"p","netsuite.accountId":"a"}}`, i)
+		req, _ := http.NewRequest(http.MethodPost, emu.APIURL()+"/instances", strings.NewReader(body))
+		req.Header.Set("Authorization", "User "+UserSecret+", Organization "+OrganizationSecret)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("create %d: %d", i, res.StatusCode)
+		}
+	}
+	ids, err := emu.InstanceIDs(ctx)
+	if err != nil || len(ids) != 5 {
+		t.Fatalf("InstanceIDs over pages of 2 = %v, %v; want 5 ids", ids, err)
+	}
+	all, err := emu.Instances(ctx)
+	if err != nil || len(all) != 5 {
+		t.Fatalf("Instances = %v, %v", all, err)
+	}
+	for i, in := range all {
+		if in.ID != ids[i] || in.Name != fmt.Sprintf("p%d", i) {
+			t.Errorf("Instances[%d] = %+v, InstanceIDs[%d] = %d", i, in, i, ids[i])
+		}
 	}
 }
 
-// createNetsuite creates a NetSuite instance over the platform API and returns its id.
-func createNetsuite(t *testing.T, emu *Emulator, name string) int64 {
-	t.Helper()
-	body := `{"element":{"key":"netsuiteerp"},"name":` + strconv.Quote(name) +
-		`,"configuration":{"user.username":"jane","user.password":"hunter2","netsuite.accountId":"TSTDRV1"}}`
-	req, err := http.NewRequest(http.MethodPost, emu.APIURL()+"/instances", strings.NewReader(body))
+// TestRaceReports builds a program with a data race with -race, runs it as
+// the chaos suite runs the provider, and finds the report where RaceReports
+// looks.
+func TestRaceReports(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a race-enabled program")
+	}
+	root, err := ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "User "+UserSecret+", Organization "+OrganizationSecret)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	bin, err := goBuild(context.Background(), root, filepath.Join(t.TempDir(), "race"), "./internal/e2e/testdata/race", "-race")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var out struct {
-		ID int64 `json:"id"`
+	logs := t.TempDir()
+	if reports, err := RaceReports(logs); err != nil || len(reports) != 0 {
+		t.Fatalf("reports before any run: %v, %v", reports, err)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK || out.ID == 0 {
-		t.Fatalf("POST /instances: %d, id %d, %v", resp.StatusCode, out.ID, err)
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), RaceLogEnv(logs))
+	_ = cmd.Run() // a race-enabled program that found a race exits 66
+	reports, err := RaceReports(logs)
+	if err != nil || len(reports) != 1 || !strings.Contains(reports[0], "WARNING: DATA RACE") {
+		t.Errorf("reports = %q, %v; want one data race", reports, err)
 	}
-	return out.ID
 }

@@ -34,13 +34,17 @@ type EmulatorOptions struct {
 	// its CPU is then this process's.
 	Binary string
 
-	Latency   time.Duration // added to every API call
-	RateLimit float64       // requests per second above which calls get 429; 0 = none
-	ErrorRate float64       // fraction of calls answered 503 without being applied
-	DropRate  float64       // fraction of mutating calls applied, then answered by a dropped connection
-	Seed      int64         // 0 = random
-	Minute    time.Duration // length of an emulated minute; 0 = a real minute
-	PageSize  int           // instances per page of GET /instances; 0 = the platform's 200
+	Latency       time.Duration // added to every API call
+	LatencyJitter time.Duration // further latency per call, uniform in [0, LatencyJitter)
+	AnswerDelay   time.Duration // between applying a call and answering it
+	StormEvery    time.Duration // 429 storms start this often (with StormLength)
+	StormLength   time.Duration // and last this long
+	RateLimit     float64       // requests per second above which calls get 429; 0 = none
+	ErrorRate     float64       // fraction of calls answered 503 without being applied
+	DropRate      float64       // fraction of mutating calls applied, then answered by a dropped connection
+	PageSize      int           // instances per page of GET /instances; 0 = the platform's 200
+	Seed          int64         // 0 = random
+	Minute        time.Duration // length of an emulated minute; 0 = a real minute
 
 	// Args are extra command-line flags for Binary; they are refused in process.
 	Args []string
@@ -75,8 +79,10 @@ func startInProcess(opts EmulatorOptions) (*Emulator, error) {
 		return nil, err
 	}
 	emu := emulator.New(emulator.Options{
-		Latency: opts.Latency, RateLimit: opts.RateLimit, ErrorRate: opts.ErrorRate,
-		DropRate: opts.DropRate, Seed: opts.Seed, Minute: opts.Minute, PageSize: opts.PageSize,
+		Latency: opts.Latency, LatencyJitter: opts.LatencyJitter, AnswerDelay: opts.AnswerDelay,
+		StormEvery: opts.StormEvery, StormLength: opts.StormLength,
+		RateLimit: opts.RateLimit, ErrorRate: opts.ErrorRate, DropRate: opts.DropRate,
+		PageSize: opts.PageSize, Seed: opts.Seed, Minute: opts.Minute,
 	})
 	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
@@ -87,6 +93,17 @@ func startBinary(ctx context.Context, opts EmulatorOptions) (*Emulator, error) {
 	args := []string{"-listen", "127.0.0.1:0"}
 	if opts.Latency > 0 {
 		args = append(args, "-latency", opts.Latency.String())
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"-latency-jitter", opts.LatencyJitter}, {"-answer-delay", opts.AnswerDelay}, {"-storm-every", opts.StormEvery}, {"-storm-length", opts.StormLength}} {
+		if d.v > 0 {
+			args = append(args, d.flag, d.v.String())
+		}
+	}
+	if opts.PageSize > 0 {
+		args = append(args, "-page-size", strconv.Itoa(opts.PageSize))
 	}
 	if opts.RateLimit > 0 {
 		args = append(args, "-rate-limit", strconv.FormatFloat(opts.RateLimit, 'g', -1, 64))
@@ -102,9 +119,6 @@ func startBinary(ctx context.Context, opts EmulatorOptions) (*Emulator, error) {
 	}
 	if opts.Minute > 0 {
 		args = append(args, "-minute", opts.Minute.String())
-	}
-	if opts.PageSize > 0 {
-		args = append(args, "-page-size", strconv.Itoa(opts.PageSize))
 	}
 	args = append(args, opts.Args...)
 
@@ -236,6 +250,13 @@ func (e *Emulator) ResetStats(ctx context.Context) error {
 	return e.control(ctx, http.MethodPost, "/_emulator/reset", nil, nil)
 }
 
+// FaultCounts reads GET /_emulator/faults: the faults injected since the
+// emulator started, by kind ("drop", "unavailable", "rate_limited").
+func (e *Emulator) FaultCounts(ctx context.Context) (map[string]int, error) {
+	var out map[string]int
+	return out, e.control(ctx, http.MethodGet, "/_emulator/faults", nil, &out)
+}
+
 // InjectFault makes the next count calls of route (e.g. "POST /instances")
 // fail with fault ("drop", "unavailable" or "rate_limited").
 func (e *Emulator) InjectFault(ctx context.Context, route, fault string, count int) error {
@@ -245,35 +266,32 @@ func (e *Emulator) InjectFault(ctx context.Context, route, fault string, count i
 
 // InstanceIDs lists the ids of every instance the platform holds, through
 // GET /instances with the platform secrets, as a client would: page after
-// page, following Elements-Next-Page-Token (reference section 2.1) until a
-// page has none.
+// page, following Elements-Next-Page-Token. Faults the emulator injects
+// reach the caller; Instances lists past them.
 func (e *Emulator) InstanceIDs(ctx context.Context) ([]int64, error) {
 	var ids []int64
 	seen := map[string]bool{}
-	next := ""
-	for {
-		page, token, err := e.instancePage(ctx, next)
+	for token := ""; ; {
+		page, next, err := e.instancePage(ctx, token)
 		if err != nil {
 			return nil, err
 		}
 		ids = append(ids, page...)
-		if token == "" {
+		if next == "" {
 			return ids, nil
 		}
-		if seen[token] {
-			return nil, fmt.Errorf("e2e: GET /instances repeats the page token %q", token)
+		if seen[next] {
+			return nil, fmt.Errorf("e2e: GET /instances: page token %q came twice", next)
 		}
-		seen[token] = true
-		next = token
+		seen[next] = true
+		token = next
 	}
 }
 
-// instancePage reads the page of GET /instances that token names ("" for the
-// first) and returns its ids and the next page's token.
 func (e *Emulator) instancePage(ctx context.Context, token string) (ids []int64, next string, err error) {
 	u := e.APIURL() + "/instances"
 	if token != "" {
-		u += "?" + url.Values{"nextPage": {token}}.Encode()
+		u += "?nextPage=" + url.QueryEscape(token)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -302,7 +320,18 @@ func (e *Emulator) instancePage(ctx context.Context, token string) (ids []int64,
 	for i, it := range list {
 		ids[i] = it.ID
 	}
-	return ids, strings.TrimSpace(resp.Header.Get("Elements-Next-Page-Token")), nil
+	return ids, resp.Header.Get("Elements-Next-Page-Token"), nil
+}
+
+// Instance is what Instances tells of one instance on the server.
+type Instance = emulator.InstanceSummary
+
+// Instances lists every instance the emulator holds, in id order, through
+// its control route: no fault, rate limit or page is in the way, so it is
+// the server's truth to compare a state with.
+func (e *Emulator) Instances(ctx context.Context) ([]Instance, error) {
+	var out []Instance
+	return out, e.control(ctx, http.MethodGet, "/_emulator/instances", nil, &out)
 }
 
 func (e *Emulator) control(ctx context.Context, method, path string, in, out any) error {

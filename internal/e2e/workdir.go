@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -194,27 +195,82 @@ func contains(list []string, s string) bool {
 // its provider processes while it runs. The error is about running it at
 // all; check Result.Err for the exit status.
 func (w *Workdir) Run(ctx context.Context, args ...string) (*Result, error) {
+	r, err := w.Start(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	return r.Wait()
+}
+
+// Running is a CLI command that Start started and Wait has not yet reaped.
+type Running struct {
+	args    []string
+	cmd     *exec.Cmd
+	out     *lockedBuffer
+	start   time.Time
+	sampler *procSampler
+}
+
+// Start starts the CLI with args in the working directory, as Run does,
+// and returns at once, so that the caller can signal it midway.
+func (w *Workdir) Start(ctx context.Context, args ...string) (*Running, error) {
 	cmd := exec.CommandContext(ctx, w.opts.CLI, args...)
 	cmd.Dir, cmd.Env = w.dir, w.env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	sampler := startSampler(cmd.Process.Pid, w.opts.SampleInterval, isProviderExe)
-	waitErr := cmd.Wait()
-	wall := time.Since(start)
-	self, plugins := sampler.finish()
+	return &Running{args: args, cmd: cmd, out: out, start: start,
+		sampler: startSampler(cmd.Process.Pid, w.opts.SampleInterval, isProviderExe)}, nil
+}
+
+// Signal sends sig to the CLI process (not to its provider processes).
+func (r *Running) Signal(sig os.Signal) error { return r.cmd.Process.Signal(sig) }
+
+// Output is what the CLI has written so far.
+func (r *Running) Output() string { return r.out.String() }
+
+// PluginPIDs are the provider processes seen so far.
+func (r *Running) PluginPIDs() []int {
+	r.sampler.mu.Lock()
+	defer r.sampler.mu.Unlock()
+	return append([]int(nil), r.sampler.order...)
+}
+
+// Wait waits for the CLI to exit and returns what Run returns.
+func (r *Running) Wait() (*Result, error) {
+	waitErr := r.cmd.Wait()
+	wall := time.Since(r.start)
+	self, plugins := r.sampler.finish()
 	var exitErr *exec.ExitError
 	if waitErr != nil && !errors.As(waitErr, &exitErr) {
 		return nil, waitErr
 	}
-	st := cmd.ProcessState
+	st := r.cmd.ProcessState
 	return &Result{
-		Args: args, ExitCode: st.ExitCode(), Output: out.String(), Wall: wall,
+		Args: r.args, ExitCode: st.ExitCode(), Output: r.out.String(), Wall: wall,
 		TotalCPU: st.UserTime() + st.SystemTime(), CLI: self, Plugins: plugins,
 	}, nil
+}
+
+// lockedBuffer is the output of a running command, readable while it grows.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func isProviderExe(exe string) bool {
@@ -236,8 +292,11 @@ func (w *Workdir) Init(ctx context.Context) (*Result, error) {
 
 // Apply runs `apply -auto-approve`.
 func (w *Workdir) Apply(ctx context.Context) (*Result, error) {
-	return w.checked(w.Run(ctx, w.withParallelism("apply", "-auto-approve")...))
+	return w.checked(w.Run(ctx, w.ApplyArgs()...))
 }
+
+// ApplyArgs are the arguments Apply runs the CLI with, for Start.
+func (w *Workdir) ApplyArgs() []string { return w.withParallelism("apply", "-auto-approve") }
 
 // Plan runs `plan -detailed-exitcode`; changes reports exit code 2.
 func (w *Workdir) Plan(ctx context.Context) (res *Result, changes bool, err error) {
@@ -273,7 +332,9 @@ func (w *Workdir) StateSize() int64 {
 // type typ in the local state, e.g. the instance ids of "opencon_instance".
 func (w *Workdir) StateIDs(typ string) ([]string, error) {
 	b, err := os.ReadFile(w.StateFile())
-	if errors.Is(err, os.ErrNotExist) {
+	if errors.Is(err, os.ErrNotExist) || (err == nil && len(bytes.TrimSpace(b)) == 0) {
+		// A CLI killed before it wrote any state leaves the file empty;
+		// the CLI itself reads that as no state.
 		return nil, nil
 	}
 	if err != nil {

@@ -1,12 +1,7 @@
 package emulator
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -16,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/opencon/terraform-provider-opencon/internal/webhook"
 )
 
 const (
@@ -113,7 +110,7 @@ func (b *eventBus) publish(instanceID int64, elementKey, objectType string, even
 		for i, ev := range batch {
 			raws[i] = ev.raw
 		}
-		raw, _ := json.Marshal(map[string]any{"objectType": objectType, "objects": raws})
+		raw, _ := webhook.PolledRaw(objectType, raws)
 
 		b.mu.Lock()
 		n := &notification{
@@ -127,13 +124,13 @@ func (b *eventBus) publish(instanceID int64, elementKey, objectType string, even
 			status:     deliveryPending,
 		}
 		b.nextID++
-		n.Body, _ = json.Marshal(map[string]any{"message": map[string]any{
-			"eventId":    n.ID,
-			"instanceId": instanceID,
-			"elementKey": elementKey,
-			"events":     batch,
-			"raw":        json.RawMessage(raw),
-		}})
+		n.Body, _ = webhook.Notification{Message: webhook.Message{
+			EventID:    n.ID,
+			InstanceID: instanceID,
+			ElementKey: elementKey,
+			Events:     wireEvents(batch),
+			Raw:        raw,
+		}}.Encode()
 		recs := append(b.records[instanceID], n)
 		if len(recs) > maxRecordsPerInstance {
 			recs = recs[len(recs)-maxRecordsPerInstance:]
@@ -238,17 +235,12 @@ func (b *eventBus) attempt(n *notification) (status int, errText string) {
 	case callback == "":
 		return 0, "no event.notification.callback.url"
 	}
-	req, err := http.NewRequestWithContext(b.ctx, http.MethodPost, callback, bytes.NewReader(n.Body))
+	req, err := webhook.NewRequest(b.ctx, callback, n.WebhookID, key, n.Body)
 	if err != nil {
 		return 0, "invalid callback URL"
 	}
 	if !s.opts.AllowRemoteCallbacks && !isLoopbackHost(req.URL.Hostname()) {
 		return 0, "callback host " + req.URL.Hostname() + " is not loopback; start the emulator with -allow-remote-callbacks to deliver there"
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Elements-Webhook-Id", n.WebhookID)
-	if key != "" {
-		req.Header.Set("Elements-Webhook-Signature", sign(key, n.Body))
 	}
 	res, err := b.client.Do(req)
 	if err != nil {
@@ -267,11 +259,13 @@ func (b *eventBus) attempt(n *notification) (status int, errText string) {
 	return res.StatusCode, ""
 }
 
-// sign is the Elements-Webhook-Signature value of section 5.7.
-func sign(key string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(key))
-	mac.Write(body)
-	return "sha256=" + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+// wireEvents is how the events of a notification are sent.
+func wireEvents(events []pollEvent) []webhook.Event {
+	out := make([]webhook.Event, len(events))
+	for i, ev := range events {
+		out[i] = webhook.Event{EventType: ev.EventType, ObjectID: ev.ObjectID, ObjectType: ev.ObjectType, ElementKey: ev.ElementKey, Date: ev.Date}
+	}
+	return out
 }
 
 // eventRecord is a notification as GET /instances/{id}/events shows it.

@@ -56,17 +56,57 @@ type faultInjector struct {
 	// token bucket for Options.RateLimit
 	tokens float64
 	last   time.Time
+
+	// started is when 429 storms are counted from.
+	started time.Time
+
+	// made counts the faults injected, by kind, for FaultCounts.
+	made map[Fault]int
 }
 
 func newFaultInjector(opts Options, r *randSource) *faultInjector {
-	return &faultInjector{opts: opts, rnd: r, pending: map[string][]*pendingFault{}, tokens: math.Max(1, opts.RateLimit)}
+	return &faultInjector{opts: opts, rnd: r, pending: map[string][]*pendingFault{}, tokens: math.Max(1, opts.RateLimit), started: time.Now(), made: map[Fault]int{}}
+}
+
+// storm reports whether a 429 storm (Options.StormEvery, StormLength) is
+// on at now, and the whole seconds (at least 1) until it ends.
+func (f *faultInjector) storm(now time.Time) (bool, int) {
+	every, length := f.opts.StormEvery, f.opts.StormLength
+	if every <= 0 || length <= 0 {
+		return false, 0
+	}
+	into := now.Sub(f.started) % every
+	if into >= length {
+		return false, 0
+	}
+	return true, max(1, int(math.Ceil((length - into).Seconds())))
 }
 
 // decide picks the fault, if any, for one call: injected faults first, then
-// the rate limit, then the random error and drop rates.
+// a 429 storm, then the rate limit, then the random error and drop rates.
 func (f *faultInjector) decide(rt *route) faultDecision {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	d := f.pick(rt)
+	if d.kind != "" {
+		f.made[d.kind]++
+	}
+	return d
+}
+
+// counts returns the faults injected so far, by kind.
+func (f *faultInjector) counts() map[Fault]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[Fault]int, len(f.made))
+	for k, v := range f.made {
+		out[k] = v
+	}
+	return out
+}
+
+// pick is decide's choice. Call with f.mu held.
+func (f *faultInjector) pick(rt *route) faultDecision {
 	if q := f.pending[rt.norm]; len(q) > 0 {
 		pf := q[0]
 		pf.remaining--
@@ -74,6 +114,9 @@ func (f *faultInjector) decide(rt *route) faultDecision {
 			f.pending[rt.norm] = q[1:]
 		}
 		return faultDecision{kind: pf.fault, retryAfter: "1"}
+	}
+	if on, left := f.storm(time.Now()); on {
+		return faultDecision{kind: FaultRateLimited, retryAfter: strconv.Itoa(left)}
 	}
 	if f.opts.RateLimit > 0 {
 		now := time.Now()
@@ -125,6 +168,18 @@ func (b *bufferedResponse) WriteHeader(status int) {
 	if b.status == 0 {
 		b.status = status
 	}
+}
+
+// copyTo writes the swallowed answer to w after all.
+func (b *bufferedResponse) copyTo(w http.ResponseWriter) {
+	for k, v := range b.header {
+		w.Header()[k] = v
+	}
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	w.WriteHeader(b.status)
+	_, _ = w.Write(b.body.Bytes())
 }
 
 // dropConnection closes the client connection without writing a response.

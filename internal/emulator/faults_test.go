@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -218,5 +219,130 @@ func TestStateFileRoundTrip(t *testing.T) {
 	defer mu.Unlock()
 	if len(logged) == 0 || s3.InstanceCount() != 0 {
 		t.Errorf("corrupt state file: logged %v, %d instances", logged, s3.InstanceCount())
+	}
+}
+
+func TestLatencyJitterIsSeededAndBounded(t *testing.T) {
+	draws := func() []time.Duration {
+		s := New(Options{Latency: time.Second, LatencyJitter: 500 * time.Millisecond, Seed: 11})
+		defer s.Close()
+		out := make([]time.Duration, 50)
+		for i := range out {
+			out[i] = s.latency()
+		}
+		return out
+	}
+	a, b := draws(), draws()
+	distinct := map[time.Duration]bool{}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("draw %d: %v then %v with the same seed", i, a[i], b[i])
+		}
+		if a[i] < time.Second || a[i] >= 1500*time.Millisecond {
+			t.Errorf("draw %d = %v, outside [1s, 1.5s)", i, a[i])
+		}
+		distinct[a[i]] = true
+	}
+	if len(distinct) < 10 {
+		t.Errorf("only %d distinct latencies in 50 draws", len(distinct))
+	}
+}
+
+func TestAnswerDelayAppliesFirst(t *testing.T) {
+	e := newEnv(t, Options{AnswerDelay: time.Minute})
+	body, _ := json.Marshal(netsuiteBody("late"))
+	req, _ := http.NewRequest("POST", e.ts.URL+apiBase+"/instances", bytes.NewReader(body))
+	req.Header.Set("Authorization", uo)
+	req.Header.Set("Content-Type", "application/json")
+	client := &http.Client{Timeout: 300 * time.Millisecond}
+	if res, err := client.Do(req); err == nil {
+		res.Body.Close()
+		t.Fatalf("answered %d before the answer delay", res.StatusCode)
+	}
+	// The handler ran before the wait: the instance exists although the
+	// client gave up.
+	deadline := time.Now().Add(10 * time.Second)
+	for e.s.InstanceCount() != 1 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := e.s.InstanceCount(); n != 1 {
+		t.Fatalf("%d instances after a create answered late, want 1", n)
+	}
+
+	short := newEnv(t, Options{AnswerDelay: 20 * time.Millisecond})
+	r := short.do("POST", "/instances", uo, netsuiteBody("late"))
+	short.mustStatus(r, 200)
+	if r.header.Get("Elements-Request-Id") == "" || r.json(t)["name"] != "late" {
+		t.Errorf("delayed answer lost its header or body: %v %s", r.header, r.body)
+	}
+}
+
+func TestRateLimitStorms(t *testing.T) {
+	e := newEnv(t, Options{StormEvery: time.Hour, StormLength: 30 * time.Minute})
+	r := e.do("GET", "/elements/gmail", uo, nil)
+	e.mustStatus(r, 429)
+	if ra, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || ra < 1700 || ra > 1800 {
+		t.Errorf("Retry-After in a storm with 30m to go = %q", r.header.Get("Retry-After"))
+	}
+	if e.s.InstanceCount() != 0 {
+		t.Fatal("fresh server has instances")
+	}
+	e.mustStatus(e.do("POST", "/instances", uo, netsuiteBody("x")), 429)
+	if e.s.InstanceCount() != 0 {
+		t.Error("a create answered 429 in a storm was applied")
+	}
+
+	f := e.s.faults
+	for _, c := range []struct {
+		at   time.Duration
+		on   bool
+		left int
+	}{
+		{0, true, 1800},
+		{29*time.Minute + 59500*time.Millisecond, true, 1},
+		{30 * time.Minute, false, 0},
+		{59 * time.Minute, false, 0},
+		{time.Hour + 10*time.Minute, true, 1200},
+	} {
+		on, left := f.storm(f.started.Add(c.at))
+		if on != c.on || left != c.left {
+			t.Errorf("storm at %v = %v, %d; want %v, %d", c.at, on, left, c.on, c.left)
+		}
+	}
+	if got := e.s.FaultCounts(); got["rate_limited"] != 2 || len(got) != 1 {
+		t.Errorf("FaultCounts = %v, want the two 429s", got)
+	}
+	r = e.do("GET", "/_emulator/faults", "", nil)
+	e.mustStatus(r, 200)
+	if m := r.json(t); m["rate_limited"] != float64(2) {
+		t.Errorf("GET /_emulator/faults = %s", r.body)
+	}
+	if on, _ := newFaultInjector(Options{}, nil).storm(time.Now()); on {
+		t.Error("a storm without StormEvery")
+	}
+}
+
+func TestControlRouteListsInstancesPastFaults(t *testing.T) {
+	e := newEnv(t, Options{PageSize: 2})
+	for i := range 5 {
+		e.createNetsuite(fmt.Sprintf("n%d", i), nil)
+	}
+	e.s.InjectFault("GET /instances", FaultUnavailable, 10)
+	r := e.do("GET", "/_emulator/instances", "", nil)
+	e.mustStatus(r, 200)
+	var got []InstanceSummary
+	if err := json.Unmarshal(r.body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 5 {
+		t.Fatalf("listed %d instances, want all 5 past the page size: %s", len(got), r.body)
+	}
+	for i, in := range got {
+		if in.Name != fmt.Sprintf("n%d", i) || in.ElementKey != "netsuiteerp" || in.CreatedDate.IsZero() || (i > 0 && in.ID <= got[i-1].ID) {
+			t.Errorf("item %d = %+v", i, in)
+		}
+		if in.Config["user.password"] != MaskedValue || in.Config["netsuite.accountId"] == "" {
+			t.Errorf("item %d configuration = %v, want the secret masked and the rest in clear", i, in.Config)
+		}
 	}
 }

@@ -5,10 +5,13 @@ package emulator
 // and injected faults.
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"time"
 )
 
 // count notes one call of an API route, for Stats.
@@ -48,6 +51,16 @@ func (s *Server) Stats() map[string]int {
 	return out
 }
 
+// FaultCounts returns how many faults of each kind the emulator has
+// injected since it started: "drop", "unavailable" and "rate_limited".
+func (s *Server) FaultCounts() map[string]int {
+	out := map[string]int{}
+	for k, v := range s.faults.counts() {
+		out[string(k)] = v
+	}
+	return out
+}
+
 // ResetStats clears the per-route call counts and the delivered/failed
 // event counters.
 func (s *Server) ResetStats() {
@@ -79,6 +92,37 @@ func (s *Server) InstanceCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.st.Instances)
+}
+
+// InstanceSummary is what Instances tells of one instance.
+type InstanceSummary struct {
+	ID          int64     `json:"id"`
+	Name        string    `json:"name"`
+	ElementKey  string    `json:"elementKey"`
+	CreatedDate time.Time `json:"createdDate"`
+	// Config holds the instance's configuration values, secrets masked as
+	// the API masks them.
+	Config map[string]string `json:"configuration"`
+}
+
+// Instances lists every instance in id order, past every fault and page:
+// what tests compare a client's view with.
+func (s *Server) Instances() []InstanceSummary {
+	s.mu.Lock()
+	out := make([]InstanceSummary, 0, len(s.st.Instances))
+	for _, inst := range s.st.Instances {
+		cfg := make(map[string]string, len(inst.Config))
+		el := inst.element()
+		for k, v := range inst.Config {
+			if v = maskValue(el, k, v); v != nil {
+				cfg[k] = *v
+			}
+		}
+		out = append(out, InstanceSummary{ID: inst.ID, Name: inst.Name, ElementKey: inst.ElementKey, CreatedDate: inst.Created, Config: cfg})
+	}
+	s.mu.Unlock()
+	slices.SortFunc(out, func(a, b InstanceSummary) int { return cmp.Compare(a.ID, b.ID) })
+	return out
 }
 
 // Instance returns an instance rendered as GET /instances/{id} would.
@@ -160,6 +204,10 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request, reqID stri
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == "/_emulator/stats":
 		writeJSON(w, http.StatusOK, s.Stats())
+	case r.Method == http.MethodGet && r.URL.Path == "/_emulator/faults":
+		writeJSON(w, http.StatusOK, s.FaultCounts())
+	case r.Method == http.MethodGet && r.URL.Path == "/_emulator/instances":
+		writeJSON(w, http.StatusOK, s.Instances())
 	case r.Method == http.MethodPost && r.URL.Path == "/_emulator/reset":
 		s.ResetStats()
 		writeJSON(w, http.StatusOK, map[string]any{})

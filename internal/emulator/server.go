@@ -33,8 +33,23 @@ type Options struct {
 	UserSecret         string
 	OrganizationSecret string
 
-	// Latency is added to every API call.
+	// Latency is added to every API call, before it is handled.
 	Latency time.Duration
+	// LatencyJitter adds to every API call a further delay drawn uniformly
+	// from [0, LatencyJitter) (repeatable with Seed), so that concurrent
+	// calls finish out of order.
+	LatencyJitter time.Duration
+	// AnswerDelay holds the answer of every API call this long after the
+	// call was applied: a change made and answered late. A client that gives
+	// up meanwhile (a cancelled request, a killed process) leaves the change
+	// done without having seen its answer.
+	AnswerDelay time.Duration
+	// StormEvery and StormLength make 429 storms: for the first StormLength
+	// of every StormEvery since the server started, every API call is
+	// answered 429, without being applied, with a Retry-After of the
+	// storm's remaining whole seconds (at least 1). Both must be positive.
+	StormEvery  time.Duration
+	StormLength time.Duration
 	// RateLimit is the number of API requests per second above which calls
 	// are answered 429 with Retry-After; 0 disables it.
 	RateLimit float64
@@ -76,6 +91,7 @@ type Server struct {
 	reqIDs *randSource
 
 	faults *faultInjector
+	jitter *randSource
 
 	statsMu sync.Mutex
 	stats   map[string]int
@@ -122,6 +138,7 @@ func New(opts Options) *Server {
 		ids:     newRandSource(opts.Seed, 1),
 		reqIDs:  newRandSource(opts.Seed, 2),
 		faults:  newFaultInjector(opts, newRandSource(opts.Seed, 3)),
+		jitter:  newRandSource(opts.Seed, 5),
 		stats:   map[string]int{},
 		lastReq: map[string][]byte{},
 		polls:   map[int64]int{},
@@ -198,9 +215,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, reqID string) 
 	}
 	s.recordRequest(rt.key, body)
 
-	if s.opts.Latency > 0 {
+	if d := s.latency(); d > 0 {
 		select {
-		case <-time.After(s.opts.Latency):
+		case <-time.After(d):
 		case <-r.Context().Done():
 			return
 		}
@@ -228,7 +245,30 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, reqID string) 
 		dropConnection(w)
 		return
 	}
+	if s.opts.AnswerDelay > 0 {
+		rec := newBufferedResponse()
+		c.w = rec
+		s.handle(c)
+		select {
+		case <-time.After(s.opts.AnswerDelay):
+		case <-r.Context().Done():
+			s.logf("emulator: %s %s -> applied (%d), the client left before the answer", r.Method, r.URL.Path, rec.status)
+			return
+		}
+		rec.copyTo(w)
+		return
+	}
 	s.handle(c)
+}
+
+// latency is the delay before one API call is handled: Latency plus a
+// draw of LatencyJitter.
+func (s *Server) latency() time.Duration {
+	d := s.opts.Latency
+	if j := s.opts.LatencyJitter; j > 0 {
+		d += time.Duration(s.jitter.intn(int64(j)))
+	}
+	return d
 }
 
 func (s *Server) handle(c *call) {

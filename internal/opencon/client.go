@@ -89,6 +89,11 @@ type Config struct {
 	MaxConcurrentRequests int
 	// Logger receives the client's records; nil logs nothing.
 	Logger Logger
+	// Journal, when set, notes every create until the instance is seen in
+	// state, so that a create interrupted by the end of the process is
+	// adopted by the next create of the same instance (see Journal). nil
+	// keeps no journal.
+	Journal *Journal
 }
 
 // Level is the severity of a log record.
@@ -139,6 +144,8 @@ type Client struct {
 	gate       *gate
 	logger     Logger
 	secrets    []string
+	journal    *Journal
+	account    string // the journal's fingerprint of base URL and secrets
 
 	retryMax               int
 	retryWaitMin, waitMax  time.Duration
@@ -212,6 +219,8 @@ func NewClient(cfg Config) (*Client, error) {
 		gate:                   g,
 		logger:                 cfg.Logger,
 		secrets:                []string{cfg.UserSecret, cfg.OrganizationSecret},
+		journal:                cfg.Journal,
+		account:                accountFingerprint(base, cfg.UserSecret, cfg.OrganizationSecret),
 		retryMax:               retries,
 		retryWaitMin:           waitMin,
 		waitMax:                max(orDefault(cfg.RetryWaitMax, defaultRetryWaitMax), waitMin),
@@ -264,14 +273,8 @@ func normalizeBaseURL(raw string) (string, error) {
 		return "", &BaseURLError{Reason: fmt.Sprintf("%q is not an absolute URL such as https://api.openconnectors.us2.ext.hana.ondemand.com/elements/api-v2", raw)}
 	}
 	shown := u.Redacted()
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLoopback(u.Hostname()) {
-			return "", &BaseURLError{Reason: fmt.Sprintf("%q uses http:// to a host that is not loopback; the secrets would travel in clear. Use https://", shown)}
-		}
-	default:
-		return "", &BaseURLError{Reason: fmt.Sprintf("%q must start with https:// (or http:// for a loopback host)", shown)}
+	if err := CheckSecureURL(u); err != nil {
+		return "", &BaseURLError{Reason: err.Error()}
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "", &BaseURLError{Reason: fmt.Sprintf("%q must not have a query or fragment", shown)}
@@ -281,6 +284,24 @@ func normalizeBaseURL(raw string) (string, error) {
 		p += APIPath
 	}
 	return u.Scheme + "://" + u.Host + p, nil
+}
+
+// CheckSecureURL is the https-or-loopback rule for a URL the provider sends
+// something secret or signed to: https://, or http:// to a loopback host (the
+// local emulator, a local receiver). Its error is a sentence fit for a
+// diagnostic on the setting that holds the URL.
+func CheckSecureURL(u *url.URL) error {
+	shown := u.Redacted()
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return fmt.Errorf("%q uses http:// to a host that is not loopback; the secrets would travel in clear. Use https://", shown)
+		}
+	default:
+		return fmt.Errorf("%q must start with https:// (or http:// for a loopback host)", shown)
+	}
+	return nil
 }
 
 // isLoopback reports whether host names this machine without a DNS lookup.

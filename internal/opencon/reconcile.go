@@ -1,10 +1,12 @@
 package opencon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +28,10 @@ type CreateResult struct {
 	// Adopted is set when no POST got a usable answer and the instance was
 	// found by the lookup instead.
 	Adopted bool
+	// Recovered is set, with Adopted, when the instance was made by a create
+	// of an earlier process that ended before Terraform recorded it (the
+	// Journal's entry led to it); no POST was sent.
+	Recovered bool
 	// Posts is how many times POST /instances was sent (its own retries of
 	// attempts that provably never arrived not counted).
 	Posts int
@@ -49,8 +55,54 @@ type CreateResult struct {
 // and when the POSTs are used up with nothing created (nothing is left
 // behind). Every lookup has its own deadline, so it runs even when ctx ran
 // out during the POST.
+//
+// With a Journal, the create is noted before the POST and its id once
+// known; and before any POST, entries that other processes left for the
+// same name, element and account (their process ended mid-create) are
+// looked up the same way, from when they began: what they made is adopted
+// (Recovered), and a POST is sent only when they provably made nothing.
 func (c *Client) CreateInstanceReconciled(ctx context.Context, req CreateInstanceRequest) (*CreateResult, error) {
 	start := time.Now()
+	key := journalKey{account: c.account, name: SanitizeName(req.Name), element: elementName(req.Element)}
+	if c.journal != nil {
+		if res, settled, err := c.recoverInterrupted(ctx, req, key); settled {
+			return res, err
+		}
+	}
+	entry := c.noteCreate(ctx, key, start)
+	res, mayExist, err := c.createReconciled(ctx, req, start)
+	switch {
+	case entry == nil:
+	case err == nil:
+		c.journalErr(ctx, c.journal.created(entry, res.Instance.ID))
+	case !mayExist:
+		c.journal.done(entry)
+	}
+	// Otherwise the entry stays: the next create of this instance looks
+	// for what this one may have made.
+	return res, err
+}
+
+// noteCreate writes the journal entry of a create about to POST; nil without
+// a journal or when it cannot be written (the create goes on without it).
+func (c *Client) noteCreate(ctx context.Context, k journalKey, start time.Time) *journalEntry {
+	if c.journal == nil {
+		return nil
+	}
+	e, err := c.journal.begin(k, start)
+	c.journalErr(ctx, err)
+	return e
+}
+
+func (c *Client) journalErr(ctx context.Context, err error) {
+	if err != nil {
+		c.logAt(ctx, LevelWarn, "opencon create journal not written; a create interrupted now would not be recognized by the next apply", map[string]any{"error": err.Error()})
+	}
+}
+
+// createReconciled is CreateInstanceReconciled without the journal.
+// mayExist says that the error leaves open whether an instance was made.
+func (c *Client) createReconciled(ctx context.Context, req CreateInstanceRequest, start time.Time) (res *CreateResult, mayExist bool, err error) {
 	name := SanitizeName(req.Name)
 	for posts := 1; ; posts++ {
 		inst, err := c.CreateInstance(ctx, req)
@@ -59,13 +111,13 @@ func (c *Client) CreateInstanceReconciled(ctx context.Context, req CreateInstanc
 			if posts > 1 {
 				res.Others = c.othersCreated(ctx, req, start, inst.ID)
 			}
-			return res, nil
+			return res, false, nil
 		}
 		if !errors.Is(err, ErrAmbiguous) {
 			if posts > 1 {
 				err = fmt.Errorf("%w (POST %d: the earlier ones got no clear answer and created nothing)", err, posts)
 			}
-			return nil, err
+			return nil, false, err
 		}
 		c.logAt(ctx, LevelWarn, "opencon create outcome unknown; looking the instance up", map[string]any{"name": name, "post": posts, "error": err.Error()})
 		found, lookupErr := c.findCreated(ctx, req, start)
@@ -79,7 +131,8 @@ func (c *Client) CreateInstanceReconciled(ctx context.Context, req CreateInstanc
 				}
 			}
 		}
-		return reconciled(err, found, lookupErr, req, posts, start)
+		res, err := reconciled(err, found, lookupErr, req, posts, start)
+		return res, lookupErr != nil, err
 	}
 }
 
@@ -95,13 +148,155 @@ func reconciled(postErr error, found []*Instance, lookupErr error, req CreateIns
 	case len(found) == 0:
 		return nil, fmt.Errorf("%w; no instance %s was created, so nothing is left behind: run apply again", postErr, what)
 	default:
-		ids := make([]int64, len(found))
-		for i, inst := range found {
-			ids[i] = inst.ID
-		}
 		return nil, fmt.Errorf("%w; %d instances %s were created since the request began (ids %s), so the one it made cannot be told apart: import the right one and delete the others",
-			postErr, len(found), what, joinIDs(ids))
+			postErr, len(found), what, joinIDs(instanceIDs(found)))
 	}
+}
+
+// recoverInterrupted settles, before any POST, the journal entries other
+// processes left for k: creates that ended with their process. It looks up
+// what they made (each id they noted, and by name, element and creation
+// time since the oldest began). settled is false when they provably made
+// nothing (or there are none): the create goes on and POSTs.
+func (c *Client) recoverInterrupted(ctx context.Context, req CreateInstanceRequest, k journalKey) (res *CreateResult, settled bool, err error) {
+	prior, err := c.journal.interrupted(k)
+	if err != nil || len(prior) == 0 {
+		c.journalErr(ctx, err)
+		return nil, false, nil
+	}
+	since := prior[0].Started
+	what := fmt.Sprintf("named %q%s", k.name, req.Element.phrase())
+	c.logAt(ctx, LevelWarn, "opencon an earlier create of this instance was interrupted; looking for what it made", map[string]any{"name": k.name, "since": since.Format(time.RFC3339)})
+	found, err := c.findInterrupted(ctx, req, prior)
+	if err != nil {
+		c.journal.release(prior)
+		return nil, true, fmt.Errorf("an earlier apply was interrupted while creating an instance %s (begun %s), and looking for an instance it may have made failed, so one may exist: %w. Run apply again to look again",
+			what, since.Format(time.RFC3339), err)
+	}
+	c.journal.done(prior...)
+	switch len(found) {
+	case 0:
+		c.logAt(ctx, LevelInfo, "opencon the interrupted create made nothing; creating the instance", map[string]any{"name": k.name})
+		return nil, false, nil
+	case 1:
+		inst := found[0]
+		if key := differingKey(req, inst); key != "" {
+			return nil, true, fmt.Errorf("an earlier apply was interrupted while creating an instance %s, and made instance %d, but its %s differs from this configuration, so it is not adopted: import it, or delete it and apply again to create a new one",
+				what, inst.ID, key)
+		}
+		// Note the adopted id as this process's own, so that an end before
+		// Terraform records it is survived again.
+		if e := c.noteCreate(ctx, k, since); e != nil {
+			c.journalErr(ctx, c.journal.created(e, inst.ID))
+		}
+		return &CreateResult{Instance: inst, Adopted: true, Recovered: true}, true, nil
+	default:
+		return nil, true, fmt.Errorf("an earlier apply was interrupted while creating an instance %s, and %d such instances were created since it began (ids %s), so the one it made cannot be told apart: import the right one and delete the others; the next apply creates a new one",
+			what, len(found), joinIDs(instanceIDs(found)))
+	}
+}
+
+// findInterrupted looks up what interrupted creates made: the instances
+// whose ids they noted, if they still exist under the same name and
+// element, and the instances findCreated finds since the oldest began.
+func (c *Client) findInterrupted(ctx context.Context, req CreateInstanceRequest, prior []*journalEntry) ([]*Instance, error) {
+	byID := map[int64]*Instance{}
+	lookup := false
+	for _, e := range prior {
+		if e.ID == 0 {
+			lookup = true
+			continue
+		}
+		inst, err := c.readCandidate(ctx, req, e.ID, "which it created")
+		if err != nil {
+			return nil, err
+		}
+		if inst != nil {
+			byID[inst.ID] = inst
+		}
+	}
+	if lookup {
+		found, err := c.findCreated(ctx, req, prior[0].Started)
+		if err != nil {
+			return nil, err
+		}
+		for _, inst := range found {
+			byID[inst.ID] = inst
+		}
+	}
+	out := make([]*Instance, 0, len(byID))
+	for _, inst := range byID {
+		out = append(out, inst)
+	}
+	slices.SortFunc(out, func(a, b *Instance) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// differingKey names the first setting of req that inst does not have:
+// "name", "tags" or "configuration key \"k\"" (secret keys, which the
+// platform masks, are not compared); "" when none differs.
+func differingKey(req CreateInstanceRequest, inst *Instance) string {
+	if inst.Name != SanitizeName(req.Name) {
+		return "name"
+	}
+	if req.Tags != nil {
+		want, got := slices.Clone(req.Tags), slices.Clone(inst.Tags)
+		slices.Sort(want)
+		slices.Sort(got)
+		if !slices.Equal(slices.Compact(want), slices.Compact(got)) {
+			return "tags"
+		}
+	}
+	for _, k := range sortedConfigKeys(req.Configuration) {
+		var want string
+		switch v := req.Configuration[k].(type) {
+		case string:
+			want = v
+		case bool, int, int64, float64:
+			want = fmt.Sprint(v)
+		default:
+			continue // a JSON object (the poller's configuration): compared by meaning elsewhere
+		}
+		got, ok := inst.ConfigValue(k)
+		if IsSecretKey(k) || got == MaskedValue {
+			continue
+		}
+		if !ok || got != want {
+			return fmt.Sprintf("configuration key %q", k)
+		}
+	}
+	return ""
+}
+
+func sortedConfigKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// ForgetInterruptedCreate tells the journal that inst is now in state by
+// import: an interrupted create it may be the result of is settled, and no
+// later create adopts it.
+func (c *Client) ForgetInterruptedCreate(inst *Instance) error {
+	if c.journal == nil || inst == nil {
+		return nil
+	}
+	created, ok := parseCreatedDate(inst.CreatedDate)
+	if !ok {
+		return nil
+	}
+	return c.journal.forget(journalKey{account: c.account, name: inst.Name, element: inst.Element.Key}, created)
+}
+
+// ConfirmInState tells the journal that instance id is in Terraform's state.
+func (c *Client) ConfirmInState(id int64) error {
+	if c.journal == nil {
+		return nil
+	}
+	return c.journal.Confirm(id)
 }
 
 // findCreated lists the instances an unclear create may have made, reading
@@ -125,18 +320,32 @@ func (c *Client) findCreated(ctx context.Context, req CreateInstanceRequest, sin
 			}
 			continue
 		}
-		inst, err := c.GetInstance(ctx, it.ID)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
+		inst, err := c.readCandidate(ctx, req, it.ID, "which may be the one created")
 		if err != nil {
-			return nil, fmt.Errorf("reading instance %d, which may be the one created: %w", it.ID, err)
+			return nil, err
 		}
-		if inst.Name == name && req.Element.matches(inst.Element) {
+		if inst != nil {
 			found = append(found, inst)
 		}
 	}
 	return found, nil
+}
+
+// readCandidate reads instance id in full and returns it if it has the
+// name and element req asks for; nil when it does not, or no longer exists.
+// what says in an error why it was read.
+func (c *Client) readCandidate(ctx context.Context, req CreateInstanceRequest, id int64, what string) (*Instance, error) {
+	inst, err := c.GetInstance(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading instance %d, %s: %w", id, what, err)
+	}
+	if inst.Name != SanitizeName(req.Name) || !req.Element.matches(inst.Element) {
+		return nil, nil
+	}
+	return inst, nil
 }
 
 // othersCreated lists, after a POST sent again succeeded, the other
@@ -218,6 +427,14 @@ var htmlTag = regexp.MustCompile(`<[^>]*>`)
 // tags (and the spaces left around them).
 func SanitizeName(name string) string {
 	return strings.TrimSpace(htmlTag.ReplaceAllString(name, ""))
+}
+
+func instanceIDs(list []*Instance) []int64 {
+	ids := make([]int64, len(list))
+	for i, inst := range list {
+		ids[i] = inst.ID
+	}
+	return ids
 }
 
 func joinIDs(ids []int64) string {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -41,13 +42,14 @@ func (d *instanceDataSource) Configure(_ context.Context, req datasource.Configu
 	d.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-func (d *instanceDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+func (d *instanceDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Reads one connector instance, by `id` or by exact `name` (optionally narrowed by `element_key`). " +
 			"A name lookup lists the instances whose name contains it (`GET /instances?searchText=`), keeps those whose name is exactly it, " +
 			"and fails unless exactly one is left; the instance is then read in full with `GET /instances/{id}`.\n\n" +
 			"The result holds the instance `token` (sensitive): it is stored in the state of the configuration that reads it. " +
 			"Use the `opencon_instance_token` ephemeral resource to get the token without storing it.",
+		Blocks: map[string]schema.Block{"timeouts": readTimeoutBlock(ctx)},
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The instance id. Exactly one of `id` and `name` must be set.",
@@ -60,13 +62,13 @@ func (d *instanceDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 					"the comparison is then exact and case-sensitive. Zero or several matching instances are an error that lists their ids.",
 				Optional:   true,
 				Computed:   true,
-				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1), nameKeptByPlatform{}},
 			},
 			"element_key": schema.StringAttribute{
 				MarkdownDescription: "With `name`: only instances of this element (for example `gmail`) match. Otherwise, the instance's element key.",
 				Optional:            true,
 				Computed:            true,
-				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+				Validators:          []validator.String{unpadded{}},
 			},
 			"element_id": schema.Int64Attribute{
 				MarkdownDescription: "The numeric id of the element (`element.id`).",
@@ -107,7 +109,7 @@ func (d *instanceDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 				MarkdownDescription: "`event.notification.callback.url`; null when unset.",
 				Computed:            true,
 			},
-			"event_poller_refresh_interval": schema.Int64Attribute{
+			"event_poller_refresh_interval": schema.NumberAttribute{
 				MarkdownDescription: "`event.poller.refresh_interval`, in minutes; null when unset.",
 				Computed:            true,
 			},
@@ -121,6 +123,13 @@ func (d *instanceDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 			},
 		},
 	}
+}
+
+// readTimeoutBlock is a data source's `timeouts` block.
+func readTimeoutBlock(ctx context.Context) schema.Block {
+	return timeouts.BlockWithOpts(ctx, timeouts.Opts{
+		ReadDescription: fmt.Sprintf("How long the read may take, as a Go duration such as `30s` or `2m`, every request and retry included. Defaults to `%s`.", defaultDataSourceReadTimeout),
+	})
 }
 
 func (d *instanceDataSource) ConfigValidators(_ context.Context) []datasource.ConfigValidator {
@@ -140,6 +149,11 @@ func (d *instanceDataSource) Read(ctx context.Context, req datasource.ReadReques
 		return
 	}
 	client := d.client
+	ctx, cancel := withTimeout(ctx, cfg.Timeouts.Read, defaultDataSourceReadTimeout, &resp.Diagnostics)
+	defer cancel()
+	if resp.Diagnostics.HasError() {
+		return
+	}
 
 	var id int64
 	if !cfg.ID.IsNull() {

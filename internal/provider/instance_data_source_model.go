@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -12,21 +13,22 @@ import (
 
 // instanceDataSourceModel is the opencon_instance data source.
 type instanceDataSourceModel struct {
-	ID                           types.String `tfsdk:"id"`
-	Name                         types.String `tfsdk:"name"`
-	ElementKey                   types.String `tfsdk:"element_key"`
-	ElementID                    types.Int64  `tfsdk:"element_id"`
-	Tags                         types.Set    `tfsdk:"tags"`
-	Valid                        types.Bool   `tfsdk:"valid"`
-	Enabled                      types.Bool   `tfsdk:"enabled"`
-	CreatedDate                  types.String `tfsdk:"created_date"`
-	Token                        types.String `tfsdk:"token"`
-	ExternalAuthentication       types.String `tfsdk:"external_authentication"`
-	EventNotificationEnabled     types.Bool   `tfsdk:"event_notification_enabled"`
-	EventNotificationCallbackURL types.String `tfsdk:"event_notification_callback_url"`
-	EventPollerRefreshInterval   types.Int64  `tfsdk:"event_poller_refresh_interval"`
-	PollingResources             types.List   `tfsdk:"polling_resource"`
-	Configuration                types.Map    `tfsdk:"configuration"`
+	ID                           types.String   `tfsdk:"id"`
+	Name                         types.String   `tfsdk:"name"`
+	ElementKey                   types.String   `tfsdk:"element_key"`
+	ElementID                    types.Int64    `tfsdk:"element_id"`
+	Tags                         types.Set      `tfsdk:"tags"`
+	Valid                        types.Bool     `tfsdk:"valid"`
+	Enabled                      types.Bool     `tfsdk:"enabled"`
+	CreatedDate                  types.String   `tfsdk:"created_date"`
+	Token                        types.String   `tfsdk:"token"`
+	ExternalAuthentication       types.String   `tfsdk:"external_authentication"`
+	EventNotificationEnabled     types.Bool     `tfsdk:"event_notification_enabled"`
+	EventNotificationCallbackURL types.String   `tfsdk:"event_notification_callback_url"`
+	EventPollerRefreshInterval   types.Number   `tfsdk:"event_poller_refresh_interval"`
+	PollingResources             types.List     `tfsdk:"polling_resource"`
+	Configuration                types.Map      `tfsdk:"configuration"`
+	Timeouts                     timeouts.Value `tfsdk:"timeouts"`
 }
 
 // fill sets every attribute from the instance. The name keeps the form the

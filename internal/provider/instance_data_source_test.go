@@ -286,6 +286,8 @@ func TestAccInstanceDataSource_validation(t *testing.T) {
 		{"id and name", "id = \"1\"\n  name = \"x\"", `(?s)Invalid Attribute Combination.*(id|name)`},
 		{"id and element_key", "id = \"1\"\n  element_key = \"gmail\"", `(?s)Invalid Attribute Combination.*element_key`},
 		{"id not a number", `id = "abc"`, `(?s)instance ids are positive whole numbers`},
+		{"name stripped to nothing", `name = "<b> </b>"`, `(?s)Empty name.*nothing of "<b> </b>"`},
+		{"element key with spaces", "name = \"x\"\n  element_key = \"gmail \"", `(?s)element_key.*start or end with spaces`},
 	}
 	for _, c := range cases {
 		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 
@@ -22,21 +23,21 @@ type instanceModel struct {
 	Tags                                   types.Set      `tfsdk:"tags"`
 	AuthorizationCode                      types.String   `tfsdk:"authorization_code"`
 	AuthorizationCodeWO                    types.String   `tfsdk:"authorization_code_wo"`
-	AuthorizationCodeWOVersion             types.Int64    `tfsdk:"authorization_code_wo_version"`
+	AuthorizationCodeWOVersion             types.Number   `tfsdk:"authorization_code_wo_version"`
 	OAuthRefreshToken                      types.String   `tfsdk:"oauth_refresh_token"`
 	OAuthRefreshTokenWO                    types.String   `tfsdk:"oauth_refresh_token_wo"`
-	OAuthRefreshTokenWOVersion             types.Int64    `tfsdk:"oauth_refresh_token_wo_version"`
+	OAuthRefreshTokenWOVersion             types.Number   `tfsdk:"oauth_refresh_token_wo_version"`
 	OAuthAPIKey                            types.String   `tfsdk:"oauth_api_key"`
 	OAuthAPISecret                         types.String   `tfsdk:"oauth_api_secret"`
 	OAuthAPISecretWO                       types.String   `tfsdk:"oauth_api_secret_wo"`
-	OAuthAPISecretWOVersion                types.Int64    `tfsdk:"oauth_api_secret_wo_version"`
+	OAuthAPISecretWOVersion                types.Number   `tfsdk:"oauth_api_secret_wo_version"`
 	OAuthCallbackURL                       types.String   `tfsdk:"oauth_callback_url"`
 	EventNotificationEnabled               types.Bool     `tfsdk:"event_notification_enabled"`
 	EventNotificationCallbackURL           types.String   `tfsdk:"event_notification_callback_url"`
 	EventNotificationSignatureKey          types.String   `tfsdk:"event_notification_signature_key"`
 	EventNotificationSignatureKeyWO        types.String   `tfsdk:"event_notification_signature_key_wo"`
-	EventNotificationSignatureKeyWOVersion types.Int64    `tfsdk:"event_notification_signature_key_wo_version"`
-	EventPollerRefreshInterval             types.Int64    `tfsdk:"event_poller_refresh_interval"`
+	EventNotificationSignatureKeyWOVersion types.Number   `tfsdk:"event_notification_signature_key_wo_version"`
+	EventPollerRefreshInterval             types.Number   `tfsdk:"event_poller_refresh_interval"`
 	PollingResources                       types.Set      `tfsdk:"polling_resource"`
 	Configuration                          types.Map      `tfsdk:"configuration"`
 	SensitiveConfiguration                 types.Map      `tfsdk:"sensitive_configuration"`
@@ -47,6 +48,40 @@ type instanceModel struct {
 	ElementID                              types.Int64    `tfsdk:"element_id"`
 	ExternalAuthentication                 types.String   `tfsdk:"external_authentication"`
 	Timeouts                               timeouts.Value `tfsdk:"timeouts"`
+}
+
+// Integer arguments are number attributes with a wholeNumber validator
+// rather than int64 attributes, whose fractional values the framework
+// refuses with a garbled "Value %!s(*big.Float=1.5) is not an integer"
+// before any validator runs. Both are `number` to Terraform, so state is the
+// same. These convert the validated values.
+
+// int64Of is the value of a known whole number n.
+func int64Of(n types.Number) int64 {
+	i, _ := n.ValueBigFloat().Int64()
+	return i
+}
+
+// int64PointerOf is n as a pointer, nil when n is null or unknown.
+func int64PointerOf(n types.Number) *int64 {
+	if n.IsNull() || n.IsUnknown() {
+		return nil
+	}
+	i := int64Of(n)
+	return &i
+}
+
+// numberOf is i as a number value.
+func numberOf(i int64) types.Number {
+	return types.NumberValue(new(big.Float).SetInt64(i))
+}
+
+// numberPointerOf is p as a number value, null when p is nil.
+func numberPointerOf(p *int64) types.Number {
+	if p == nil {
+		return types.NumberNull()
+	}
+	return numberOf(*p)
 }
 
 // typedKeys maps each configuration key a typed argument owns to that argument,

@@ -6,10 +6,12 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
@@ -31,7 +33,7 @@ func documentedPlan(t *testing.T, changes ...func(*instanceModel)) *instanceMode
 		OAuthCallbackURL:             types.StringValue(testGmailRedirectURI),
 		EventNotificationEnabled:     types.BoolValue(true),
 		EventNotificationCallbackURL: types.StringValue(testEventCallbackURL),
-		EventPollerRefreshInterval:   types.Int64Value(15),
+		EventPollerRefreshInterval:   numberOf(15),
 		PollingResources:             pollingSet(t, changedMessages()),
 		Configuration:                types.MapNull(types.StringType),
 		SensitiveConfiguration:       types.MapNull(types.StringType),
@@ -78,18 +80,25 @@ func resourceSchema(t *testing.T) schema.Schema {
 func resourceConfig(t *testing.T, attrs map[string]tftypes.Value) tfsdk.Config {
 	t.Helper()
 	s := resourceSchema(t)
-	typ := s.Type().TerraformType(context.Background()).(tftypes.Object)
-	values := make(map[string]tftypes.Value, len(typ.AttributeTypes))
-	for name, at := range typ.AttributeTypes {
+	return tfsdk.Config{Schema: s, Raw: objectWith(t, s.Type().TerraformType(context.Background()), attrs)}
+}
+
+// objectWith is a value of the object type typ with attrs set and every
+// other attribute null.
+func objectWith(t *testing.T, typ tftypes.Type, attrs map[string]tftypes.Value) tftypes.Value {
+	t.Helper()
+	obj := typ.(tftypes.Object)
+	values := make(map[string]tftypes.Value, len(obj.AttributeTypes))
+	for name, at := range obj.AttributeTypes {
 		values[name] = tftypes.NewValue(at, nil)
 	}
 	for name, v := range attrs {
-		if _, ok := typ.AttributeTypes[name]; !ok {
+		if _, ok := obj.AttributeTypes[name]; !ok {
 			t.Fatalf("the schema has no attribute %q", name)
 		}
 		values[name] = v
 	}
-	return tfsdk.Config{Schema: s, Raw: tftypes.NewValue(typ, values)}
+	return tftypes.NewValue(obj, values)
 }
 
 func requireNoError(t *testing.T, diags diag.Diagnostics) {
@@ -146,5 +155,62 @@ func TestSanitizeNameStripsWhatThePlatformStrips(t *testing.T) {
 		if got := sanitizeName(in); got != want {
 			t.Errorf("sanitizeName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestIntegerArgumentsKeepTheirStateForm: the integer arguments became
+// number attributes (for the wholeNumber diagnostic), which Terraform sees
+// as the same `number` type, so a state written before decodes unchanged.
+// The state below is what the int64 attributes wrote.
+func TestIntegerArgumentsKeepTheirStateForm(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	server, err := providerserver.NewProtocol6WithError(New("test")())()
+	if err != nil {
+		t.Fatal(err)
+	}
+	schemas, err := server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := schemas.ResourceSchemas["opencon_instance"].Block
+	schemaTypes := map[string]tftypes.Type{}
+	for _, a := range block.Attributes {
+		schemaTypes[a.Name] = a.Type
+	}
+	for _, b := range block.BlockTypes {
+		if b.TypeName == "polling_resource" {
+			for _, a := range b.Block.Attributes {
+				schemaTypes["polling_resource."+a.Name] = a.Type
+			}
+		}
+	}
+	for _, name := range []string{"event_poller_refresh_interval", "authorization_code_wo_version", "oauth_refresh_token_wo_version",
+		"oauth_api_secret_wo_version", "event_notification_signature_key_wo_version",
+		"polling_resource.page_size", "polling_resource.poll_delay", "polling_resource.created_check_tolerance"} {
+		if !schemaTypes[name].Is(tftypes.Number) {
+			t.Errorf("%s is %v in the schema, want number", name, schemaTypes[name])
+		}
+	}
+
+	const written = `{"id":"42","element_key":"gmail","name":"n","event_poller_refresh_interval":15,"oauth_api_secret_wo_version":3,
+"polling_resource":[{"name":"m","url":"/hubs/general/messages","id_field":null,"filter_by_updated_date":null,"page_size":50,"poll_delay":0,"created_check_tolerance":null,"dates":null}]}`
+	resp, err := server.UpgradeResourceState(ctx, &tfprotov6.UpgradeResourceStateRequest{
+		TypeName: "opencon_instance", Version: 0, RawState: &tfprotov6.RawState{JSON: []byte(written)},
+	})
+	if err != nil || len(resp.Diagnostics) > 0 {
+		t.Fatalf("upgrade: %v %v", err, resp.Diagnostics)
+	}
+	value, err := resp.UpgradedState.Unmarshal(schemas.ResourceSchemas["opencon_instance"].ValueType())
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := tfsdk.State{Schema: resourceSchema(t), Raw: value}
+	var m instanceModel
+	requireNoError(t, state.Get(ctx, &m))
+	polling, diags := pollingBlocks(ctx, m.PollingResources)
+	requireNoError(t, diags)
+	if int64Of(m.EventPollerRefreshInterval) != 15 || int64Of(m.OAuthAPISecretWOVersion) != 3 || len(polling) != 1 || int64Of(polling[0].PageSize) != 50 {
+		t.Errorf("decoded %v, %v, %v", m.EventPollerRefreshInterval, m.OAuthAPISecretWOVersion, polling)
 	}
 }

@@ -29,7 +29,7 @@ func stringSet(values []string) types.Set {
 
 // instanceEventSettings reads the event keys of an instance's configuration
 // as the opencon_instance resource exposes them.
-func instanceEventSettings(inst *opencon.Instance) (enabled types.Bool, callback types.String, interval types.Int64, diags diag.Diagnostics) {
+func instanceEventSettings(inst *opencon.Instance) (enabled types.Bool, callback types.String, interval types.Number, diags diag.Diagnostics) {
 	enabled = types.BoolValue(false)
 	if v, ok := inst.ConfigValue(opencon.KeyEventNotificationEnabled); ok {
 		b, err := strconv.ParseBool(strings.TrimSpace(v))
@@ -40,14 +40,14 @@ func instanceEventSettings(inst *opencon.Instance) (enabled types.Bool, callback
 		enabled = types.BoolValue(b)
 	}
 	callback = optionalString(inst, opencon.KeyEventNotificationCallbackURL)
-	interval = types.Int64Null()
+	interval = types.NumberNull()
 	if v, ok := inst.ConfigValue(opencon.KeyEventPollerRefreshInterval); ok && strings.TrimSpace(v) != "" {
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil {
 			diags.AddWarning("Unexpected event.poller.refresh_interval",
 				"The API returned "+strconv.Quote(v)+", which is not a whole number of minutes.")
 		} else {
-			interval = types.Int64Value(n)
+			interval = numberOf(n)
 		}
 	}
 	return enabled, callback, interval, diags
@@ -119,7 +119,7 @@ func (m *instanceModel) readInto(ctx context.Context, inst *opencon.Instance, pr
 	for _, a := range writeOnlyArgs {
 		plain, writeOnly, version := a.fields(m)
 		*writeOnly = types.StringNull()
-		*plain, *version = types.StringNull(), types.Int64Null()
+		*plain, *version = types.StringNull(), types.NumberNull()
 		if prior != nil {
 			priorPlain, _, priorVersion := a.fields(prior)
 			*plain, *version = *priorPlain, *priorVersion
@@ -141,6 +141,30 @@ func (m *instanceModel) readInto(ctx context.Context, inst *opencon.Instance, pr
 	diags.Append(m.readPolling(ctx, inst, prior)...)
 	diags.Append(m.readConfiguration(ctx, inst, prior, elementDefaults)...)
 	return diags
+}
+
+// readImported fills the model as the first read after an import does, when
+// nothing says which keys are managed: the opencon_instance list resource
+// returns exactly this, so that the configuration `terraform query` generates
+// from it plans empty once imported.
+func (m *instanceModel) readImported(ctx context.Context, inst *opencon.Instance, elementDefaults map[string]*string) diag.Diagnostics {
+	return m.readInto(ctx, inst, nil, elementDefaults)
+}
+
+// elementDefaults reads an element's configuration defaults so that import
+// does not adopt them as managed keys; a failure is a warning and nil.
+func elementDefaults(ctx context.Context, client *opencon.Client, elementKey string, diags *diag.Diagnostics) map[string]*string {
+	entries, err := client.ListElementConfiguration(ctx, elementKey)
+	if err != nil {
+		diags.AddWarning("Element defaults unavailable",
+			fmt.Sprintf("Reading the configuration of element %q failed (%s), so every non-secret configuration key is adopted into `configuration`.", elementKey, err))
+		return nil
+	}
+	out := make(map[string]*string, len(entries))
+	for _, e := range entries {
+		out[e.Key] = e.DefaultValue
+	}
+	return out
 }
 
 func elementID(inst *opencon.Instance) int64 {

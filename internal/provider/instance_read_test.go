@@ -99,20 +99,20 @@ func TestReadInto(t *testing.T) {
 			prior: documentedPlan(t, func(m *instanceModel) {
 				m.AuthorizationCode = types.StringNull()
 				m.AuthorizationCodeWO = types.StringValue("code-wo")
-				m.AuthorizationCodeWOVersion = types.Int64Value(2)
+				m.AuthorizationCodeWOVersion = numberOf(2)
 				m.OAuthRefreshToken = types.StringValue("1//refresh")
-				m.OAuthAPISecretWOVersion = types.Int64Value(3)
+				m.OAuthAPISecretWOVersion = numberOf(3)
 				m.EventNotificationSignatureKey = types.StringValue("sig")
-				m.EventNotificationSignatureKeyWOVersion = types.Int64Value(4)
+				m.EventNotificationSignatureKeyWOVersion = numberOf(4)
 			}),
 			check: func(t *testing.T, got *instanceModel, _ diag.Diagnostics) {
 				expectValue(t, "authorization_code", got.AuthorizationCode, types.StringNull())
 				expectValue(t, "authorization_code_wo", got.AuthorizationCodeWO, types.StringNull())
-				expectValue(t, "authorization_code_wo_version", got.AuthorizationCodeWOVersion, types.Int64Value(2))
+				expectValue(t, "authorization_code_wo_version", got.AuthorizationCodeWOVersion, numberOf(2))
 				expectValue(t, "oauth_refresh_token", got.OAuthRefreshToken, types.StringValue("1//refresh"))
-				expectValue(t, "oauth_api_secret_wo_version", got.OAuthAPISecretWOVersion, types.Int64Value(3))
+				expectValue(t, "oauth_api_secret_wo_version", got.OAuthAPISecretWOVersion, numberOf(3))
 				expectValue(t, "event_notification_signature_key", got.EventNotificationSignatureKey, types.StringValue("sig"))
-				expectValue(t, "event_notification_signature_key_wo_version", got.EventNotificationSignatureKeyWOVersion, types.Int64Value(4))
+				expectValue(t, "event_notification_signature_key_wo_version", got.EventNotificationSignatureKeyWOVersion, numberOf(4))
 			},
 		},
 		{
@@ -191,7 +191,7 @@ func TestReadInto(t *testing.T) {
 				expectValue(t, "oauth_api_secret", got.OAuthAPISecret, types.StringNull())
 				expectValue(t, "authorization_code", got.AuthorizationCode, types.StringNull())
 				expectValue(t, "polling_resource", got.PollingResources, pollingSet(t, changedMessages()))
-				expectValue(t, "event_poller_refresh_interval", got.EventPollerRefreshInterval, types.Int64Value(15))
+				expectValue(t, "event_poller_refresh_interval", got.EventPollerRefreshInterval, numberOf(15))
 			},
 		},
 		{
@@ -209,7 +209,7 @@ func TestReadInto(t *testing.T) {
 			inst: documentedInstance(setConfig(opencon.KeyEventNotificationEnabled, ptr("yes")), setConfig(opencon.KeyEventPollerRefreshInterval, ptr("often"))),
 			check: func(t *testing.T, got *instanceModel, diags diag.Diagnostics) {
 				expectValue(t, "event_notification_enabled", got.EventNotificationEnabled, types.BoolValue(false))
-				expectValue(t, "event_poller_refresh_interval", got.EventPollerRefreshInterval, types.Int64Null())
+				expectValue(t, "event_poller_refresh_interval", got.EventPollerRefreshInterval, types.NumberNull())
 				expectWarning(t, diags, "Unexpected event.notification.enabled")
 				expectWarning(t, diags, "Unexpected event.poller.refresh_interval")
 			},

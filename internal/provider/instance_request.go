@@ -37,16 +37,29 @@ func createRequest(ctx context.Context, plan *instanceModel, wo writeOnlyValues)
 }
 
 // updateRequest is the PATCH /instances/{id} that takes the instance from
-// state to plan. It sends only what changed, and of the write-only values
-// only those whose version changed; send is false when nothing did.
-func updateRequest(ctx context.Context, plan, state *instanceModel, wo writeOnlyValues) (patch opencon.UpdateInstanceRequest, send bool, diags diag.Diagnostics) {
+// state to plan. It sends only what changed, of the write-only values only
+// those whose version changed, and of the credentials only those
+// sendsCredential allows; send is false when nothing is left.
+// credentialsUnseen is true after an import (see sendsCredential).
+func updateRequest(ctx context.Context, plan, state *instanceModel, wo writeOnlyValues, credentialsUnseen bool) (patch opencon.UpdateInstanceRequest, send bool, diags diag.Diagnostics) {
 	sent := toSend(writeOnlyPairs(plan, state, wo))
+	for _, a := range credentialArgs {
+		if !sendsCredential(a, plan, state, credentialsUnseen) {
+			delete(sent, a.attribute())
+		}
+	}
 	prior, d := state.desiredConfiguration(ctx, nil)
 	diags.Append(d...)
 	planned, d := plan.desiredConfiguration(ctx, sent)
 	diags.Append(d...)
+	for _, a := range credentialArgs {
+		if a.key != "" && !sendsCredential(a, plan, state, credentialsUnseen) {
+			delete(prior, a.key)
+			delete(planned, a.key)
+		}
+	}
 
-	if !plan.Name.Equal(state.Name) {
+	if sanitizeName(plan.Name.ValueString()) != sanitizeName(state.Name.ValueString()) {
 		name := plan.Name.ValueString()
 		patch.Name = &name
 	}
@@ -58,7 +71,7 @@ func updateRequest(ctx context.Context, plan, state *instanceModel, wo writeOnly
 	if c := changedConfiguration(prior, planned); len(c) > 0 {
 		patch.Configuration = c
 	}
-	if sendsAuthorizationCode(plan, state) {
+	if sendsAuthorizationCode(plan, state, credentialsUnseen) {
 		if code, ok := authorizationCodeArg.value(plan, sent); ok {
 			patch.ProviderData = map[string]string{"code": code}
 		}
@@ -67,19 +80,91 @@ func updateRequest(ctx context.Context, plan, state *instanceModel, wo writeOnly
 	return patch, send, diags
 }
 
-// sendsAuthorizationCode is the one rule for whether an update spends an
-// authorization code: a new authorization_code, or a new
-// authorization_code_wo_version. The plan (through reauthenticates) and the
-// update both ask it, so that what the plan announces is what is sent.
-func sendsAuthorizationCode(plan, state *instanceModel) bool {
-	return authorizationCodeArg.changed(plan, state)
+// reauthenticationRequest is the PATCH /instances/{id} that re-authenticates
+// an instance with a code or a refresh token and changes nothing else. It is
+// updateRequest itself, from a state without either to a plan with one of
+// them: the opencon_instance_reauthenticate action sends exactly what the
+// resource sends when its code or refresh token changes.
+func reauthenticationRequest(ctx context.Context, code, refreshToken string) (opencon.UpdateInstanceRequest, diag.Diagnostics) {
+	state := instanceModel{
+		Tags:                   types.SetNull(types.StringType),
+		PollingResources:       types.SetNull(pollingResourceObjectType),
+		Configuration:          types.MapNull(types.StringType),
+		SensitiveConfiguration: types.MapNull(types.StringType),
+	}
+	plan := state
+	if code != "" {
+		plan.AuthorizationCode = types.StringValue(code)
+	}
+	if refreshToken != "" {
+		plan.OAuthRefreshToken = types.StringValue(refreshToken)
+	}
+	patch, _, diags := updateRequest(ctx, &plan, &state, nil, false)
+	return patch, diags
+}
+
+// credentialArgs are the arguments that authenticate the instance: sending
+// one re-authenticates it, and an authorization code is spent by it.
+var credentialArgs = []writeOnlyArg{authorizationCodeArg, refreshTokenArg}
+
+// sendsCredential is the one rule for whether an update sends a credential
+// (an authorization code or a refresh token, plain or write-only) and so
+// re-authenticates: a new value, or a new *_wo_version, of a credential
+// state has already seen. The plan (through reauthenticates) and the update
+// both ask it, so that what the plan announces is what is sent.
+//
+// After an import state has seen no credential (credentialsUnseen): the
+// instance is already authenticated, and the code in the configuration is
+// most likely the spent one it was created with. So the first value or
+// version seen after an import is recorded in state and never sent; only a
+// change after that re-authenticates. The other secrets (oauth_api_secret,
+// event_notification_signature_key) are not one-time and are sent.
+func sendsCredential(a writeOnlyArg, plan, state *instanceModel, credentialsUnseen bool) bool {
+	return !credentialsUnseen && a.changed(plan, state)
+}
+
+// sendsAuthorizationCode is sendsCredential for the authorization code:
+// whether an update spends a code.
+func sendsAuthorizationCode(plan, state *instanceModel, credentialsUnseen bool) bool {
+	return sendsCredential(authorizationCodeArg, plan, state, credentialsUnseen)
 }
 
 // reauthenticates reports whether an update authenticates the instance
-// anew, with a code or a refresh token, so that its token and validity
-// will change.
-func reauthenticates(plan, state *instanceModel) bool {
-	return sendsAuthorizationCode(plan, state) || refreshTokenArg.changed(plan, state)
+// anew, with a code or a refresh token, so that what the platform derives
+// from the authentication (token, validity, external authentication) will
+// change.
+func reauthenticates(plan, state *instanceModel, credentialsUnseen bool) bool {
+	for _, a := range credentialArgs {
+		if sendsCredential(a, plan, state, credentialsUnseen) {
+			return true
+		}
+	}
+	return false
+}
+
+// replacementReusesCode reports whether replacing the instance would create
+// the new one with an authorization code that was already spent: the one
+// state holds (same value, or same authorization_code_wo_version), or,
+// after an import, whatever code the configuration holds. The platform
+// refuses a spent code, so such a create would fail.
+func replacementReusesCode(plan, state *instanceModel, credentialsUnseen bool) bool {
+	plain, _, version := authorizationCodeArg.fields(plan)
+	if plain.IsNull() && version.IsNull() {
+		return false
+	}
+	return credentialsUnseen || !authorizationCodeArg.changed(plan, state)
+}
+
+// recordsCredential reports whether m holds a credential, plain or by a
+// write-only version: once state does, the credentials are no longer unseen.
+func recordsCredential(m *instanceModel) bool {
+	for _, a := range credentialArgs {
+		plain, _, version := a.fields(m)
+		if !plain.IsNull() || !version.IsNull() {
+			return true
+		}
+	}
+	return false
 }
 
 // desiredConfiguration is every configuration key the plan manages, in the
@@ -99,7 +184,7 @@ func (m *instanceModel) desiredConfiguration(ctx context.Context, wo writeOnlyVa
 	}
 	setString(opencon.KeyEventNotificationCallbackURL, m.EventNotificationCallbackURL)
 	if !m.EventPollerRefreshInterval.IsNull() && !m.EventPollerRefreshInterval.IsUnknown() {
-		out[opencon.KeyEventPollerRefreshInterval] = strconv.FormatInt(m.EventPollerRefreshInterval.ValueInt64(), 10)
+		out[opencon.KeyEventPollerRefreshInterval] = strconv.FormatInt(int64Of(m.EventPollerRefreshInterval), 10)
 	}
 	for _, a := range writeOnlyArgs {
 		if v, ok := a.value(m, wo); ok && a.key != "" {

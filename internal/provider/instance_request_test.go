@@ -56,7 +56,7 @@ func TestCreateRequest(t *testing.T) {
 			name: "a write-only code is sent like a plain one",
 			plan: func(m *instanceModel) {
 				m.AuthorizationCode = types.StringNull()
-				m.AuthorizationCodeWOVersion = types.Int64Value(1)
+				m.AuthorizationCodeWOVersion = numberOf(1)
 			},
 			writeOnly: writeOnlyValues{"authorization_code_wo": "code-wo"},
 			want:      `{"element":{"key":"gmail"},"providerData":{"code":"code-wo"},"configuration":{` + documentedConfiguration + `},"tags":["Docs"],"name":"API Instance with Polling"}`,
@@ -79,14 +79,14 @@ func TestCreateRequest(t *testing.T) {
 			plan: func(m *instanceModel) {
 				m.AuthorizationCode = types.StringNull()
 				m.OAuthAPISecret = types.StringNull()
-				m.OAuthRefreshTokenWOVersion = types.Int64Value(1)
-				m.OAuthAPISecretWOVersion = types.Int64Value(1)
-				m.EventNotificationSignatureKeyWOVersion = types.Int64Value(1)
+				m.OAuthRefreshTokenWOVersion = numberOf(1)
+				m.OAuthAPISecretWOVersion = numberOf(1)
+				m.EventNotificationSignatureKeyWOVersion = numberOf(1)
 				m.Configuration = types.MapNull(types.StringType)
 				m.PollingResources = types.SetNull(pollingResourceObjectType)
 				m.EventNotificationEnabled = types.BoolNull()
 				m.EventNotificationCallbackURL = types.StringNull()
-				m.EventPollerRefreshInterval = types.Int64Null()
+				m.EventPollerRefreshInterval = types.NumberNull()
 				m.OAuthAPIKey = types.StringNull()
 				m.OAuthCallbackURL = types.StringNull()
 			},
@@ -129,13 +129,13 @@ func TestUpdateRequest(t *testing.T) {
 	withWriteOnlySecret := func(version int64) func(*instanceModel) {
 		return func(m *instanceModel) {
 			m.OAuthAPISecret = types.StringNull()
-			m.OAuthAPISecretWOVersion = types.Int64Value(version)
+			m.OAuthAPISecretWOVersion = numberOf(version)
 		}
 	}
 	withWriteOnlyCode := func(version int64) func(*instanceModel) {
 		return func(m *instanceModel) {
 			m.AuthorizationCode = types.StringNull()
-			m.AuthorizationCodeWOVersion = types.Int64Value(version)
+			m.AuthorizationCodeWOVersion = numberOf(version)
 		}
 	}
 	cases := []struct {
@@ -143,7 +143,9 @@ func TestUpdateRequest(t *testing.T) {
 		state     []func(*instanceModel)
 		plan      []func(*instanceModel)
 		writeOnly writeOnlyValues
-		want      string // "" when nothing is sent
+		// unseen: the instance was imported, state has seen no credential.
+		unseen bool
+		want   string // "" when nothing is sent
 	}{
 		{name: "an unchanged plan sends nothing"},
 		{
@@ -162,7 +164,7 @@ func TestUpdateRequest(t *testing.T) {
 		},
 		{
 			name: "a changed key is sent alone",
-			plan: []func(*instanceModel){func(m *instanceModel) { m.EventPollerRefreshInterval = types.Int64Value(3) }},
+			plan: []func(*instanceModel){func(m *instanceModel) { m.EventPollerRefreshInterval = numberOf(3) }},
 			want: `{"configuration":{"event.poller.refresh_interval":"3"}}`,
 		},
 		{
@@ -208,21 +210,68 @@ func TestUpdateRequest(t *testing.T) {
 			name: "a refresh token with a new version is sent as configuration",
 			state: []func(*instanceModel){func(m *instanceModel) {
 				m.AuthorizationCode = types.StringNull()
-				m.OAuthRefreshTokenWOVersion = types.Int64Value(1)
+				m.OAuthRefreshTokenWOVersion = numberOf(1)
 			}},
 			plan: []func(*instanceModel){func(m *instanceModel) {
 				m.AuthorizationCode = types.StringNull()
-				m.OAuthRefreshTokenWOVersion = types.Int64Value(2)
+				m.OAuthRefreshTokenWOVersion = numberOf(2)
 			}},
 			writeOnly: writeOnlyValues{"oauth_refresh_token_wo": "1//rotated"},
 			want:      `{"configuration":{"oauth.user.refresh_token":"1//rotated"}}`,
+		},
+		{
+			name: "a name that differs only by HTML tags is not sent",
+			plan: []func(*instanceModel){func(m *instanceModel) { m.Name = types.StringValue("<b>API Instance</b> with Polling") }},
+		},
+		{
+			name:   "after import the code first seen is recorded, not sent; the API secret and key are sent",
+			state:  []func(*instanceModel){importedState},
+			plan:   []func(*instanceModel){func(m *instanceModel) { *m = *documentedPlan(t) }},
+			unseen: true,
+			want:   `{"configuration":{"oauth.api.key":"gmail-client-id.apps.googleusercontent.com","oauth.api.secret":"gmail-client-secret"}}`,
+		},
+		{
+			name:  "after import a refresh token first seen is recorded, not sent",
+			state: []func(*instanceModel){importedState},
+			plan: []func(*instanceModel){func(m *instanceModel) {
+				*m = *documentedPlan(t)
+				m.AuthorizationCode = types.StringNull()
+				m.OAuthRefreshToken = types.StringValue("1//spent")
+				m.OAuthAPIKey = types.StringNull()
+				m.OAuthAPISecret = types.StringNull()
+			}},
+			unseen: true,
+		},
+		{
+			name:  "after import a write-only code and refresh token first seen are recorded, not sent",
+			state: []func(*instanceModel){importedState},
+			plan: []func(*instanceModel){func(m *instanceModel) {
+				*m = *documentedPlan(t, withWriteOnlyCode(1))
+				m.OAuthRefreshTokenWOVersion = numberOf(1)
+				m.OAuthAPIKey = types.StringNull()
+				m.OAuthAPISecret = types.StringNull()
+			}},
+			writeOnly: writeOnlyValues{"authorization_code_wo": "spent", "oauth_refresh_token_wo": "1//spent"},
+			unseen:    true,
+		},
+		{
+			name:  "after import a write-only secret is sent",
+			state: []func(*instanceModel){importedState},
+			plan: []func(*instanceModel){func(m *instanceModel) {
+				*m = *documentedPlan(t, withWriteOnlySecret(1))
+				m.AuthorizationCode = types.StringNull()
+				m.OAuthAPIKey = types.StringNull()
+			}},
+			writeOnly: writeOnlyValues{"oauth_api_secret_wo": "secret-wo"},
+			unseen:    true,
+			want:      `{"configuration":{"oauth.api.secret":"secret-wo"}}`,
 		},
 		{
 			name: "polling blocks that mean the same are no change",
 			plan: []func(*instanceModel){func(m *instanceModel) {
 				explicit := changedMessages()
 				explicit.FilterByUpdatedDate = types.BoolValue(true)
-				explicit.PollDelay = types.Int64Value(0)
+				explicit.PollDelay = numberOf(0)
 				m.PollingResources = pollingSet(t, explicit)
 			}},
 		},
@@ -258,7 +307,7 @@ func TestUpdateRequest(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			state, plan := documentedPlan(t, c.state...), documentedPlan(t, append(c.state, c.plan...)...)
-			patch, send, diags := updateRequest(context.Background(), plan, state, c.writeOnly)
+			patch, send, diags := updateRequest(context.Background(), plan, state, c.writeOnly, c.unseen)
 			requireNoError(t, diags)
 			if c.want == "" {
 				if send {
@@ -276,6 +325,29 @@ func TestUpdateRequest(t *testing.T) {
 	}
 }
 
+// importedState is what an import leaves in state: nothing the API never
+// returns.
+func importedState(m *instanceModel) {
+	m.AuthorizationCode = types.StringNull()
+	m.OAuthAPIKey = types.StringNull()
+	m.OAuthAPISecret = types.StringNull()
+}
+
+// stateThenPlan is the documented example's state with change applied, and
+// a plan that changes it further by planChange; either may be nil.
+func stateThenPlan(t *testing.T, change, planChange func(*instanceModel)) (instanceModel, *instanceModel) {
+	t.Helper()
+	state := documentedPlan(t)
+	if change != nil {
+		change(state)
+	}
+	plan := *state
+	if planChange != nil {
+		planChange(&plan)
+	}
+	return plan, state
+}
+
 // TestReauthentication: the plan marks the token unknown exactly when the
 // update sends a code or a refresh token.
 func TestReauthentication(t *testing.T) {
@@ -283,6 +355,7 @@ func TestReauthentication(t *testing.T) {
 	cases := []struct {
 		name         string
 		state, plan  func(*instanceModel)
+		unseen       bool
 		sendsCode    bool
 		reauthorizes bool
 	}{
@@ -290,27 +363,25 @@ func TestReauthentication(t *testing.T) {
 		{name: "a new code", plan: func(m *instanceModel) { m.AuthorizationCode = types.StringValue("code-2") }, sendsCode: true, reauthorizes: true},
 		{name: "a code not yet known", plan: func(m *instanceModel) { m.AuthorizationCode = types.StringUnknown() }, sendsCode: true, reauthorizes: true},
 		{name: "a code removed", plan: func(m *instanceModel) { m.AuthorizationCode = types.StringNull() }},
-		{name: "a code version set", plan: func(m *instanceModel) { m.AuthorizationCodeWOVersion = types.Int64Value(1) }, sendsCode: true, reauthorizes: true},
-		{name: "a code version removed", state: func(m *instanceModel) { m.AuthorizationCodeWOVersion = types.Int64Value(1) }},
+		{name: "a code version set", plan: func(m *instanceModel) { m.AuthorizationCodeWOVersion = numberOf(1) }, sendsCode: true, reauthorizes: true},
+		{name: "a code version removed", state: func(m *instanceModel) { m.AuthorizationCodeWOVersion = numberOf(1) }},
 		{name: "a new refresh token", plan: func(m *instanceModel) { m.OAuthRefreshToken = types.StringValue("1//new") }, reauthorizes: true},
-		{name: "a refresh token version bumped", state: func(m *instanceModel) { m.OAuthRefreshTokenWOVersion = types.Int64Value(1) },
-			plan: func(m *instanceModel) { m.OAuthRefreshTokenWOVersion = types.Int64Value(2) }, reauthorizes: true},
+		{name: "a refresh token version bumped", state: func(m *instanceModel) { m.OAuthRefreshTokenWOVersion = numberOf(1) },
+			plan: func(m *instanceModel) { m.OAuthRefreshTokenWOVersion = numberOf(2) }, reauthorizes: true},
 		{name: "a new API secret", plan: func(m *instanceModel) { m.OAuthAPISecret = types.StringValue("other") }},
+		{name: "the code first seen after import", state: importedState, plan: func(m *instanceModel) { m.AuthorizationCode = types.StringValue("spent") }, unseen: true},
+		{name: "a code version first seen after import", state: importedState, plan: func(m *instanceModel) { m.AuthorizationCodeWOVersion = numberOf(1) }, unseen: true},
+		{name: "a refresh token first seen after import", state: importedState, plan: func(m *instanceModel) { m.OAuthRefreshToken = types.StringValue("1//spent") }, unseen: true},
+		{name: "a refresh token version first seen after import", state: importedState, plan: func(m *instanceModel) { m.OAuthRefreshTokenWOVersion = numberOf(1) }, unseen: true},
+		{name: "a code set once state holds one", state: importedState, plan: func(m *instanceModel) { m.AuthorizationCode = types.StringValue("code-2") }, sendsCode: true, reauthorizes: true},
 		{name: "a rename", plan: func(m *instanceModel) { m.Name = types.StringValue("Renamed") }},
 	}
 	for _, c := range cases {
-		state := documentedPlan(t)
-		if c.state != nil {
-			c.state(state)
-		}
-		plan := *state
-		if c.plan != nil {
-			c.plan(&plan)
-		}
-		if got := sendsAuthorizationCode(&plan, state); got != c.sendsCode {
+		plan, state := stateThenPlan(t, c.state, c.plan)
+		if got := sendsAuthorizationCode(&plan, state, c.unseen); got != c.sendsCode {
 			t.Errorf("%s: sendsAuthorizationCode = %v, want %v", c.name, got, c.sendsCode)
 		}
-		if got := reauthenticates(&plan, state); got != c.reauthorizes {
+		if got := reauthenticates(&plan, state, c.unseen); got != c.reauthorizes {
 			t.Errorf("%s: reauthenticates = %v, want %v", c.name, got, c.reauthorizes)
 		}
 	}
@@ -350,5 +421,78 @@ func TestChangedConfiguration(t *testing.T) {
 		if got, ok := sameJSON(t, changedConfiguration(c.prior, c.planned), c.want); !ok {
 			t.Errorf("%s: changedConfiguration = %s, want %s", c.name, got, c.want)
 		}
+	}
+}
+
+// TestReplacementReusesCode: a replacement is warned about exactly when the
+// new instance would be created with a code already spent.
+func TestReplacementReusesCode(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name        string
+		state, plan func(*instanceModel)
+		unseen      bool
+		want        bool
+	}{
+		{name: "the code state holds", want: true},
+		{name: "a new code", plan: func(m *instanceModel) { m.AuthorizationCode = types.StringValue("code-2") }},
+		{name: "a code not yet known", plan: func(m *instanceModel) { m.AuthorizationCode = types.StringUnknown() }},
+		{name: "a refresh token", state: func(m *instanceModel) {
+			m.AuthorizationCode = types.StringNull()
+			m.OAuthRefreshToken = types.StringValue("1//r")
+		}},
+		{name: "the write-only version state holds", state: func(m *instanceModel) {
+			m.AuthorizationCode = types.StringNull()
+			m.AuthorizationCodeWOVersion = numberOf(1)
+		}, want: true},
+		{name: "a new write-only version", state: func(m *instanceModel) {
+			m.AuthorizationCode = types.StringNull()
+			m.AuthorizationCodeWOVersion = numberOf(1)
+		}, plan: func(m *instanceModel) { m.AuthorizationCodeWOVersion = numberOf(2) }},
+		{name: "any code after an import", state: importedState, plan: func(m *instanceModel) { m.AuthorizationCode = types.StringValue("spent") }, unseen: true, want: true},
+	}
+	for _, c := range cases {
+		plan, state := stateThenPlan(t, c.state, c.plan)
+		if got := replacementReusesCode(&plan, state, c.unseen); got != c.want {
+			t.Errorf("%s: replacementReusesCode = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestReauthenticationRequest: the action's PATCH is the resource's for a
+// new code or refresh token, and carries nothing else.
+func TestReauthenticationRequest(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, code, refreshToken string
+		resource                 func(*instanceModel)
+		want                     string
+	}{
+		{
+			name: "a code", code: "code-2",
+			resource: func(m *instanceModel) { m.AuthorizationCode = types.StringValue("code-2") },
+			want:     `{"providerData":{"code":"code-2"}}`,
+		},
+		{
+			name: "a refresh token", refreshToken: "1//rotated",
+			resource: func(m *instanceModel) { m.OAuthRefreshToken = types.StringValue("1//rotated") },
+			want:     `{"configuration":{"oauth.user.refresh_token":"1//rotated"}}`,
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, diags := reauthenticationRequest(context.Background(), c.code, c.refreshToken)
+			requireNoError(t, diags)
+			if body, ok := sameJSON(t, got, c.want); !ok {
+				t.Errorf("action sends %s, want %s", body, c.want)
+			}
+			// What the resource sends when only that argument changes.
+			state := documentedPlan(t, func(m *instanceModel) { m.AuthorizationCode = types.StringNull() })
+			plan := documentedPlan(t, func(m *instanceModel) { m.AuthorizationCode = types.StringNull() }, c.resource)
+			patch, send, diags := updateRequest(context.Background(), plan, state, nil, false)
+			requireNoError(t, diags)
+			if !send || asJSON(t, patch) != asJSON(t, got) {
+				t.Errorf("the resource sends %s, the action %s", asJSON(t, patch), asJSON(t, got))
+			}
+		})
 	}
 }

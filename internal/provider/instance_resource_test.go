@@ -728,7 +728,7 @@ func TestAccInstance_validation(t *testing.T) {
 		err    string
 	}{
 		{"refresh interval below 1", instanceConfig(e, "gmail", with(base, "event_poller_refresh_interval", "0"), changedMessagesBlock),
-			`(?s)event_poller_refresh_interval.*at least 1`},
+			`(?s)event_poller_refresh_interval must be a whole number from 1 to\s+2147483647,\s+not\s+0\.`},
 		{"polling resource without url", instanceConfig(e, "gmail", base, "\n  polling_resource {\n    name = \"changed-messages\"\n  }"),
 			`(?s)"url" is required`},
 		{"two polling resources with one name", instanceConfig(e, "gmail", base, changedMessagesBlock+changedMessagesBlock+"\n  polling_resource {\n    name = \"changed-messages\"\n    url = \"/hubs/general/other\"\n  }"),
@@ -742,11 +742,41 @@ func TestAccInstance_validation(t *testing.T) {
 		{"configuration key owned by an argument", instanceConfig(e, "gmail", with(base, "configuration", `{ "event.poller.refresh_interval" = "5" }`), changedMessagesBlock),
 			`(?s)configuration = \{ "event.poller.refresh_interval".*is set through the\s+"event_poller_refresh_interval" argument`},
 		{"empty element key", instanceConfig(e, "gmail", with(base, "element_key", `""`), changedMessagesBlock),
-			`(?s)element_key.*at least 1`},
+			`(?s)element_key.*must not be empty`},
 		{"empty name", instanceConfig(e, "gmail", with(base, "name", `""`), changedMessagesBlock),
 			`(?s)name.*at least 1`},
 		{"tag the platform would rewrite", instanceConfig(e, "gmail", with(base, "tags", `["<b>prod</b>"]`), changedMessagesBlock),
 			`(?s)Tag rewritten by the platform.*would\s+be stored as "prod"`},
+		// Issue 9.3: one key in both maps; the sensitive value is never shown.
+		{"key in both configuration maps", instanceConfig(e, "gmail", with(base,
+			"configuration", `{ "filter.response.nulls" = "false" }`, "sensitive_configuration", `{ "filter.response.nulls" = "s3cret-value" }`), changedMessagesBlock),
+			`(?s)Configuration key set twice.*configuration = \{ "filter.response.nulls" = "false" \}.*"filter.response.nulls" is set in both`},
+		// Issue 9.6: null elements.
+		{"null tag", instanceConfig(e, "gmail", with(base, "tags", `[null, "a"]`), changedMessagesBlock), `(?s)tags.*null value`},
+		{"null configuration value", instanceConfig(e, "gmail", with(base, "configuration", `{ "a" = null }`), changedMessagesBlock), `(?s)configuration.*null value`},
+		{"null sensitive value", instanceConfig(e, "gmail", with(base, "sensitive_configuration", `{ "a" = null }`), changedMessagesBlock), `(?s)sensitive_configuration.*null value`},
+		// Issue 9.8: what the platform strips or cannot hold.
+		{"blank name", instanceConfig(e, "gmail", with(base, "name", `"   "`), changedMessagesBlock), `(?s)Empty name.*nothing of "   "`},
+		{"name of tags only", instanceConfig(e, "gmail", with(base, "name", `"<b></b>"`), changedMessagesBlock), `(?s)Empty name.*nothing of "<b></b>"`},
+		{"blank polling url", instanceConfig(e, "gmail", base, "\n  polling_resource {\n    name = \"changed-messages\"\n    url  = \"   \"\n  }"),
+			`(?s)url.*must contain a character other than white space`},
+		{"refresh interval above the platform's int", instanceConfig(e, "gmail", with(base, "event_poller_refresh_interval", "2147483648"), changedMessagesBlock),
+			`(?s)event_poller_refresh_interval must be a whole number from 1 to\s+2147483647,\s+not\s+2147483648\.`},
+		{"page size above the platform's int", instanceConfig(e, "gmail", base, strings.Replace(changedMessagesBlock, `id_field = "id"`, `id_field = "id"`+"\n    page_size = 2147483648", 1)),
+			`(?s)page_size must be a whole number from 1 to\s+2147483647`},
+		{"created check tolerance above the platform's int", instanceConfig(e, "gmail", base, strings.Replace(changedMessagesBlock, `id_field = "id"`, `id_field = "id"`+"\n    created_check_tolerance = 1e12", 1)),
+			`(?s)created_check_tolerance must be a whole number from 0 to\s+2147483647,\s+not\s+1000000000000\.`},
+		{"element key with spaces", instanceConfig(e, "gmail", with(base, "element_key", `" gmail"`), changedMessagesBlock),
+			`(?s)element_key.*start or end with spaces; write\s+"gmail"`},
+		{"configuration key with spaces", instanceConfig(e, "gmail", with(base, "configuration", `{ " filter.response.nulls" = "false" }`), changedMessagesBlock),
+			`(?s)Configuration key with surrounding spaces`},
+		// Issue 9.10: a fraction for an integer.
+		{"fractional refresh interval", instanceConfig(e, "gmail", with(base, "event_poller_refresh_interval", "1.5"), changedMessagesBlock),
+			`(?s)event_poller_refresh_interval must be a whole number from 1 to\s+2147483647,\s+not\s+1\.5\.`},
+		{"fractional poll delay", instanceConfig(e, "gmail", base, strings.Replace(changedMessagesBlock, `id_field = "id"`, `id_field = "id"`+"\n    poll_delay = 0.5", 1)),
+			`(?s)poll_delay must be a whole number from 0 to\s+2147483647,\s+not\s+0\.5\.`},
+		{"fractional version", instanceConfig(e, "gmail", with(base, "oauth_api_secret_wo_version", "1.5"), changedMessagesBlock),
+			`(?s)oauth_api_secret_wo_version must be a whole number,\s+not\s+1\.5\.`},
 	}
 	for _, c := range cases {
 		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/ephemeral/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -26,8 +27,9 @@ type instanceTokenEphemeralResource struct {
 }
 
 type instanceTokenModel struct {
-	ID    types.String `tfsdk:"id"`
-	Token types.String `tfsdk:"token"`
+	ID       types.String   `tfsdk:"id"`
+	Token    types.String   `tfsdk:"token"`
+	Timeouts timeouts.Value `tfsdk:"timeouts"`
 }
 
 func (r *instanceTokenEphemeralResource) Metadata(_ context.Context, req ephemeral.MetadataRequest, resp *ephemeral.MetadataResponse) {
@@ -38,11 +40,14 @@ func (r *instanceTokenEphemeralResource) Configure(_ context.Context, req epheme
 	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-func (r *instanceTokenEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaRequest, resp *ephemeral.SchemaResponse) {
+func (r *instanceTokenEphemeralResource) Schema(ctx context.Context, _ ephemeral.SchemaRequest, resp *ephemeral.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Reads an instance's token (`GET /instances/{id}`) without writing it to plan or state " +
 			"(Terraform 1.10+, OpenTofu 1.11+). Use it where an ephemeral value is accepted: another provider's configuration, " +
 			"a write-only argument, an ephemeral local or output. The token is sent as `Element <token>` in the `Authorization` header of hub calls.",
+		Blocks: map[string]schema.Block{"timeouts": timeouts.BlockWithOpts(ctx, timeouts.Opts{
+			OpenDescription: fmt.Sprintf("How long opening may take, as a Go duration such as `30s` or `2m`, every request and retry included. Defaults to `%s`.", defaultDataSourceReadTimeout),
+		})},
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The instance id, for example `opencon_instance.gmail.id`.",
@@ -66,6 +71,11 @@ func (r *instanceTokenEphemeralResource) Open(ctx context.Context, req ephemeral
 	}
 	id, ok := instanceIDOf(cfg.ID, &resp.Diagnostics)
 	if !ok {
+		return
+	}
+	ctx, cancel := withTimeout(ctx, cfg.Timeouts.Open, defaultDataSourceReadTimeout, &resp.Diagnostics)
+	defer cancel()
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	inst, err := r.client.GetInstance(ctx, id)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -30,6 +31,7 @@ type instancesDataSourceModel struct {
 	Tags         types.Set              `tfsdk:"tags"`
 	NameContains types.String           `tfsdk:"name_contains"`
 	Instances    []instanceSummaryModel `tfsdk:"instances"`
+	Timeouts     timeouts.Value         `tfsdk:"timeouts"`
 }
 
 type instanceSummaryModel struct {
@@ -50,18 +52,19 @@ func (d *instancesDataSource) Configure(_ context.Context, req datasource.Config
 	d.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-func (d *instancesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+func (d *instancesDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists connector instances (`GET /instances`), optionally filtered by tags and by part of the name. " +
 			"No match is an empty list, not an error. A list item the platform returns abridged (without `disabled` or the element) is read in full " +
 			"with `GET /instances/{id}`. Tokens are never exposed here: read one with the `opencon_instance` data source " +
 			"or the `opencon_instance_token` ephemeral resource.",
+		Blocks: map[string]schema.Block{"timeouts": readTimeoutBlock(ctx)},
 		Attributes: map[string]schema.Attribute{
 			"tags": schema.SetAttribute{
 				MarkdownDescription: "Only instances that carry every one of these tags (sent as `tags[]`).",
 				ElementType:         types.StringType,
 				Optional:            true,
-				Validators:          []validator.Set{setvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1))},
+				Validators:          []validator.Set{setvalidator.NoNullValues(), setvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1))},
 			},
 			"name_contains": schema.StringAttribute{
 				MarkdownDescription: "Only instances whose name contains this text, ignoring case (sent as `searchText`).",
@@ -93,12 +96,14 @@ func (d *instancesDataSource) Read(ctx context.Context, req datasource.ReadReque
 	if resp.Diagnostics.HasError() || !clientReady(d.client, &resp.Diagnostics) {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, cfg.Timeouts.Read, defaultDataSourceReadTimeout, &resp.Diagnostics)
+	defer cancel()
 	var tags []string
 	if !cfg.Tags.IsNull() {
 		resp.Diagnostics.Append(cfg.Tags.ElementsAs(ctx, &tags, false)...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
 	}
 	search := cfg.NameContains.ValueString()
 

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -24,13 +25,14 @@ type oauthURLDataSource struct {
 }
 
 type oauthURLModel struct {
-	ElementKey  types.String `tfsdk:"element_key"`
-	APIKey      types.String `tfsdk:"api_key"`
-	APISecret   types.String `tfsdk:"api_secret"`
-	CallbackURL types.String `tfsdk:"callback_url"`
-	Scope       types.String `tfsdk:"scope"`
-	State       types.String `tfsdk:"state"`
-	URL         types.String `tfsdk:"url"`
+	ElementKey  types.String   `tfsdk:"element_key"`
+	APIKey      types.String   `tfsdk:"api_key"`
+	APISecret   types.String   `tfsdk:"api_secret"`
+	CallbackURL types.String   `tfsdk:"callback_url"`
+	Scope       types.String   `tfsdk:"scope"`
+	State       types.String   `tfsdk:"state"`
+	URL         types.String   `tfsdk:"url"`
+	Timeouts    timeouts.Value `tfsdk:"timeouts"`
 }
 
 func (d *oauthURLDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -41,7 +43,7 @@ func (d *oauthURLDataSource) Configure(_ context.Context, req datasource.Configu
 	d.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-func (d *oauthURLDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+func (d *oauthURLDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	nonEmpty := []validator.String{stringvalidator.LengthAtLeast(1)}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Step one of the OAuth flow for an OAuth element: asks the platform for the vendor's authorization URL " +
@@ -51,11 +53,12 @@ func (d *oauthURLDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 			"(minutes): apply soon after approving.\n\n" +
 			"Reading this data source only builds a URL: it never exchanges or spends a code, so it is safe to read on every plan. " +
 			"Like every data source argument, `api_secret` is stored in the state (marked sensitive).",
+		Blocks: map[string]schema.Block{"timeouts": readTimeoutBlock(ctx)},
 		Attributes: map[string]schema.Attribute{
 			"element_key": schema.StringAttribute{
 				MarkdownDescription: "The element key or id, for example `gmail`.",
 				Required:            true,
-				Validators:          nonEmpty,
+				Validators:          []validator.String{unpadded{}},
 			},
 			"api_key": schema.StringAttribute{
 				MarkdownDescription: "The OAuth client id of your app at the vendor (`apiKey`); the instance's `oauth_api_key`.",
@@ -95,6 +98,11 @@ func (d *oauthURLDataSource) Read(ctx context.Context, req datasource.ReadReques
 	var cfg oauthURLModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() || !clientReady(d.client, &resp.Diagnostics) {
+		return
+	}
+	ctx, cancel := withTimeout(ctx, cfg.Timeouts.Read, defaultDataSourceReadTimeout, &resp.Diagnostics)
+	defer cancel()
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	out, err := d.client.GetOAuthURL(ctx, cfg.ElementKey.ValueString(), opencon.OAuthURLRequest{

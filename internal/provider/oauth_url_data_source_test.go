@@ -130,7 +130,8 @@ func TestAccOAuthURLDataSource_validation(t *testing.T) {
 	cases := []struct{ name, config, err string }{
 		{"callback not http", render("callback_url", `"ftp://example.com/cb"`), `(?s)callback_url.*http:// or https://`},
 		{"no api secret", render("api_secret", ""), `(?s)"api_secret" is required`},
-		{"empty element", render("element_key", `""`), `(?s)element_key.*at least 1`},
+		{"empty element", render("element_key", `""`), `(?s)element_key.*must not be empty`},
+		{"element key with spaces", render("element_key", `" gmail "`), `(?s)element_key.*start or end with spaces; write\s+"gmail"`},
 	}
 	for _, c := range cases {
 		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	datasourceschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -28,9 +26,9 @@ type pollingResourceModel struct {
 	URL                   types.String `tfsdk:"url"`
 	IDField               types.String `tfsdk:"id_field"`
 	FilterByUpdatedDate   types.Bool   `tfsdk:"filter_by_updated_date"`
-	PageSize              types.Int64  `tfsdk:"page_size"`
-	PollDelay             types.Int64  `tfsdk:"poll_delay"`
-	CreatedCheckTolerance types.Int64  `tfsdk:"created_check_tolerance"`
+	PageSize              types.Number `tfsdk:"page_size"`
+	PollDelay             types.Number `tfsdk:"poll_delay"`
+	CreatedCheckTolerance types.Number `tfsdk:"created_check_tolerance"`
 	Dates                 *datesModel  `tfsdk:"dates"`
 }
 
@@ -57,9 +55,9 @@ var pollingResourceAttrTypes = map[string]attr.Type{
 	"url":                     types.StringType,
 	"id_field":                types.StringType,
 	"filter_by_updated_date":  types.BoolType,
-	"page_size":               types.Int64Type,
-	"poll_delay":              types.Int64Type,
-	"created_check_tolerance": types.Int64Type,
+	"page_size":               types.NumberType,
+	"poll_delay":              types.NumberType,
+	"created_check_tolerance": types.NumberType,
 	"dates":                   types.ObjectType{AttrTypes: datesAttrTypes},
 }
 
@@ -78,18 +76,18 @@ func pollingResourceBlock() schema.SetNestedBlock {
 				"name": schema.StringAttribute{
 					MarkdownDescription: "The resource's key in `event.poller.configuration`, for example `changed-messages`; becomes the events' `objectType`.",
 					Required:            true,
-					Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+					Validators:          []validator.String{notBlank()},
 				},
 				"url": schema.StringAttribute{
 					MarkdownDescription: "The hub URL to poll (`url`), for example `/hubs/general/changed-messages`; may hold date placeholders such as `${gmtDate:yyyy-MM-dd'T'HH:mm:ss'Z'}`, written `$${...}` in HCL so that Terraform leaves them alone.",
 					Required:            true,
-					Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+					Validators:          []validator.String{notBlank()},
 				},
 				"id_field":                optionalText("The JSON path of the object's id (`idField`), for example `id`; may be empty."),
 				"filter_by_updated_date":  schema.BoolAttribute{MarkdownDescription: "`filterByUpdatedDate`; the platform's default is `true`.", Optional: true},
-				"page_size":               schema.Int64Attribute{MarkdownDescription: "`pageSize`: how many objects one poll reads.", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(1)}},
-				"poll_delay":              schema.Int64Attribute{MarkdownDescription: "`pollDelay`: seconds subtracted from the last poll date; the platform's default is 0.", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}},
-				"created_check_tolerance": schema.Int64Attribute{MarkdownDescription: "`createdCheckTolerance`: seconds within which an object's updated and created dates make it CREATED rather than UPDATED.", Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}},
+				"page_size":               schema.NumberAttribute{MarkdownDescription: "`pageSize`: how many objects one poll reads, a whole number from 1 to 2147483647.", Optional: true, Validators: []validator.Number{wholeNumber(1, maxPlatformInt)}},
+				"poll_delay":              schema.NumberAttribute{MarkdownDescription: "`pollDelay`: whole seconds subtracted from the last poll date, from 0 to 2147483647; the platform's default is 0.", Optional: true, Validators: []validator.Number{wholeNumber(0, maxPlatformInt)}},
+				"created_check_tolerance": schema.NumberAttribute{MarkdownDescription: "`createdCheckTolerance`: whole seconds, from 0 to 2147483647, within which an object's updated and created dates make it CREATED rather than UPDATED.", Optional: true, Validators: []validator.Number{wholeNumber(0, maxPlatformInt)}},
 			},
 			Blocks: map[string]schema.Block{
 				"dates": schema.SingleNestedBlock{
@@ -125,9 +123,9 @@ func pollingResourceAttribute() datasourceschema.ListNestedAttribute {
 				"url":                     computedString("The hub URL polled (`url`)."),
 				"id_field":                computedString("`idField`."),
 				"filter_by_updated_date":  datasourceschema.BoolAttribute{MarkdownDescription: "`filterByUpdatedDate`.", Computed: true},
-				"page_size":               datasourceschema.Int64Attribute{MarkdownDescription: "`pageSize`.", Computed: true},
-				"poll_delay":              datasourceschema.Int64Attribute{MarkdownDescription: "`pollDelay`.", Computed: true},
-				"created_check_tolerance": datasourceschema.Int64Attribute{MarkdownDescription: "`createdCheckTolerance`.", Computed: true},
+				"page_size":               datasourceschema.NumberAttribute{MarkdownDescription: "`pageSize`.", Computed: true},
+				"poll_delay":              datasourceschema.NumberAttribute{MarkdownDescription: "`pollDelay`.", Computed: true},
+				"created_check_tolerance": datasourceschema.NumberAttribute{MarkdownDescription: "`createdCheckTolerance`.", Computed: true},
 				"dates": datasourceschema.SingleNestedAttribute{
 					MarkdownDescription: "`datesConfiguration`; null when the resource has none.",
 					Computed:            true,
@@ -197,9 +195,9 @@ func pollerConfigurationFromModels(models []pollingResourceModel) opencon.Poller
 			URL:                   m.URL.ValueString(),
 			IDField:               m.IDField.ValueStringPointer(),
 			FilterByUpdatedDate:   m.FilterByUpdatedDate.ValueBoolPointer(),
-			PageSize:              m.PageSize.ValueInt64Pointer(),
-			PollDelay:             m.PollDelay.ValueInt64Pointer(),
-			CreatedCheckTolerance: m.CreatedCheckTolerance.ValueInt64Pointer(),
+			PageSize:              int64PointerOf(m.PageSize),
+			PollDelay:             int64PointerOf(m.PollDelay),
+			CreatedCheckTolerance: int64PointerOf(m.CreatedCheckTolerance),
 		}
 		if d := m.Dates; d != nil {
 			r.DatesConfiguration = &opencon.PollerDates{
@@ -227,9 +225,9 @@ func pollingResourceModels(pc opencon.PollerConfiguration) []pollingResourceMode
 			URL:                   types.StringValue(r.URL),
 			IDField:               types.StringPointerValue(r.IDField),
 			FilterByUpdatedDate:   types.BoolPointerValue(r.FilterByUpdatedDate),
-			PageSize:              types.Int64PointerValue(r.PageSize),
-			PollDelay:             types.Int64PointerValue(r.PollDelay),
-			CreatedCheckTolerance: types.Int64PointerValue(r.CreatedCheckTolerance),
+			PageSize:              numberPointerOf(r.PageSize),
+			PollDelay:             numberPointerOf(r.PollDelay),
+			CreatedCheckTolerance: numberPointerOf(r.CreatedCheckTolerance),
 		}
 		if d := r.DatesConfiguration; d != nil {
 			m.Dates = &datesModel{

@@ -8,9 +8,11 @@ import (
 	"os"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -32,6 +34,8 @@ const (
 var (
 	_ provider.Provider                       = (*openconProvider)(nil)
 	_ provider.ProviderWithEphemeralResources = (*openconProvider)(nil)
+	_ provider.ProviderWithListResources      = (*openconProvider)(nil)
+	_ provider.ProviderWithActions            = (*openconProvider)(nil)
 )
 
 type openconProvider struct {
@@ -56,30 +60,33 @@ func (p *openconProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 		Attributes: map[string]schema.Attribute{
 			"base_url": schema.StringAttribute{
 				MarkdownDescription: "The API root, for example `https://api.openconnectors.us2.ext.hana.ondemand.com/elements/api-v2`, with or without `/elements/api-v2`. " +
-					"`http://` is accepted only for loopback hosts (the local emulator). Falls back to `" + EnvBaseURL + "`.",
-				Optional: true,
+					"`http://` is accepted only for loopback hosts (the local emulator). Falls back to `" + EnvBaseURL + "` when not set; an empty string is an error, not \"unset\".",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"user_secret": schema.StringAttribute{
-				MarkdownDescription: "The user secret sent as `User <secret>` in the `Authorization` header. Falls back to `" + EnvUserSecret + "`.",
+				MarkdownDescription: "The user secret sent as `User <secret>` in the `Authorization` header. Falls back to `" + EnvUserSecret + "` when not set; an empty string is an error, not \"unset\".",
 				Optional:            true,
 				Sensitive:           true,
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"organization_secret": schema.StringAttribute{
-				MarkdownDescription: "The organization secret sent as `Organization <secret>` in the `Authorization` header. Falls back to `" + EnvOrganizationSecret + "`.",
+				MarkdownDescription: "The organization secret sent as `Organization <secret>` in the `Authorization` header. Falls back to `" + EnvOrganizationSecret + "` when not set; an empty string is an error, not \"unset\".",
 				Optional:            true,
 				Sensitive:           true,
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"request_timeout": schema.StringAttribute{
 				MarkdownDescription: fmt.Sprintf("How long one HTTP request may take from when it is sent, as a Go duration such as `30s` or `2m`; retries, and waits for `max_requests_per_second` or `max_concurrent_requests`, not included. Defaults to `%ds`.", opencon.DefaultRequestTimeout/time.Second),
 				Optional:            true,
 				Validators:          []validator.String{durationValidator{}},
 			},
-			"max_retries": schema.Int64Attribute{
+			"max_retries": schema.NumberAttribute{
 				MarkdownDescription: fmt.Sprintf("How many times a request is retried on transport errors, 429 and 5xx answers (honouring `Retry-After`, each wait capped at %d seconds). "+
 					"A create whose answer was lost is looked up first and sent again only when the lookup proves it created nothing. Defaults to %d; 0 turns retries off.",
 					opencon.MaxRetryAfter/time.Second, opencon.DefaultMaxRetries),
 				Optional:   true,
-				Validators: []validator.Int64{int64validator.Between(0, 20)},
+				Validators: []validator.Number{wholeNumber(0, 20)},
 			},
 			"max_requests_per_second": schema.Float64Attribute{
 				MarkdownDescription: "The most requests per second this provider configuration sends, retries included, shared by every resource, data source and ephemeral resource that uses it; " +
@@ -88,11 +95,18 @@ func (p *openconProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				Optional:   true,
 				Validators: []validator.Float64{positiveFloat{}},
 			},
-			"max_concurrent_requests": schema.Int64Attribute{
+			"max_concurrent_requests": schema.NumberAttribute{
 				MarkdownDescription: fmt.Sprintf("The most requests this provider configuration has in flight at once, shared like `max_requests_per_second`. "+
 					"Defaults to %d, Terraform's default `-parallelism`, so that a default run is never slowed and a raised `-parallelism` does not open more connections.", opencon.DefaultMaxConcurrentRequests),
 				Optional:   true,
-				Validators: []validator.Int64{int64validator.Between(1, 1000)},
+				Validators: []validator.Number{wholeNumber(1, 1000)},
+			},
+			"create_journal": schema.StringAttribute{
+				MarkdownDescription: "The directory where the provider notes each create, from just before its request until a later plan sees the instance in state, " +
+					"so that after an apply killed mid-create (the CLI got `SIGKILL`, the runner was lost) the next apply adopts the instances it made instead of creating them again. " +
+					"Defaults to `" + createJournalDirName + "` in Terraform's data directory (`TF_DATA_DIR`, else `.terraform`) of the working directory; `" + createJournalOff + "` keeps no journal. " +
+					"The files hold names, element keys, times, ids and a hash identifying the account, never a secret; they cost no API call. Falls back to `" + EnvCreateJournal + "`.",
+				Optional: true,
 			},
 		},
 	}
@@ -103,9 +117,10 @@ type providerModel struct {
 	UserSecret         types.String  `tfsdk:"user_secret"`
 	OrganizationSecret types.String  `tfsdk:"organization_secret"`
 	RequestTimeout     types.String  `tfsdk:"request_timeout"`
-	MaxRetries         types.Int64   `tfsdk:"max_retries"`
+	MaxRetries         types.Number  `tfsdk:"max_retries"`
 	MaxRequestsPerSec  types.Float64 `tfsdk:"max_requests_per_second"`
-	MaxConcurrent      types.Int64   `tfsdk:"max_concurrent_requests"`
+	MaxConcurrent      types.Number  `tfsdk:"max_concurrent_requests"`
+	CreateJournal      types.String  `tfsdk:"create_journal"`
 }
 
 func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
@@ -116,7 +131,7 @@ func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureR
 	}
 
 	unknown := false
-	for name, v := range map[string]types.String{"base_url": cfg.BaseURL, "user_secret": cfg.UserSecret, "organization_secret": cfg.OrganizationSecret, "request_timeout": cfg.RequestTimeout} {
+	for name, v := range map[string]types.String{"base_url": cfg.BaseURL, "user_secret": cfg.UserSecret, "organization_secret": cfg.OrganizationSecret, "request_timeout": cfg.RequestTimeout, "create_journal": cfg.CreateJournal} {
 		if v.IsUnknown() {
 			unknown = true
 			resp.Diagnostics.AddAttributeWarning(path.Root(name), "Provider configuration not yet known",
@@ -160,14 +175,20 @@ func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureR
 		clientCfg.RequestTimeout, _ = time.ParseDuration(cfg.RequestTimeout.ValueString())
 	}
 	if !cfg.MaxRetries.IsNull() {
-		clientCfg.MaxRetries = new(int(cfg.MaxRetries.ValueInt64()))
+		clientCfg.MaxRetries = new(int(int64Of(cfg.MaxRetries)))
 	}
 	if !cfg.MaxRequestsPerSec.IsNull() {
 		clientCfg.MaxRequestsPerSecond = cfg.MaxRequestsPerSec.ValueFloat64()
 	}
 	if !cfg.MaxConcurrent.IsNull() {
-		clientCfg.MaxConcurrentRequests = int(cfg.MaxConcurrent.ValueInt64())
+		clientCfg.MaxConcurrentRequests = int(int64Of(cfg.MaxConcurrent))
 	}
+	journal, err := openCreateJournal(settingOrEnv(cfg.CreateJournal, EnvCreateJournal))
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("create_journal"), "Invalid create_journal", err.Error())
+		return
+	}
+	clientCfg.Journal = journal
 	client, err := opencon.NewClient(clientCfg)
 	var badURL *opencon.BaseURLError
 	switch {
@@ -182,6 +203,8 @@ func (p *openconProvider) Configure(ctx context.Context, req provider.ConfigureR
 	resp.ResourceData = data
 	resp.DataSourceData = data
 	resp.EphemeralResourceData = data
+	resp.ListResourceData = data
+	resp.ActionData = data
 }
 
 // positiveFloat accepts numbers greater than zero.
@@ -200,8 +223,12 @@ func (positiveFloat) ValidateFloat64(_ context.Context, req validator.Float64Req
 	}
 }
 
+// settingOrEnv is the provider block's value of a setting, or env's when
+// the block leaves it out. A value set in the block always wins, even an
+// empty one: the schema refuses it, and Configure reports it as missing
+// rather than silently using the environment.
 func settingOrEnv(v types.String, env string) string {
-	if !v.IsNull() && v.ValueString() != "" {
+	if !v.IsNull() {
 		return v.ValueString()
 	}
 	return os.Getenv(env)
@@ -266,5 +293,18 @@ func (p *openconProvider) DataSources(_ context.Context) []func() datasource.Dat
 func (p *openconProvider) EphemeralResources(_ context.Context) []func() ephemeral.EphemeralResource {
 	return []func() ephemeral.EphemeralResource{
 		NewInstanceTokenEphemeralResource,
+	}
+}
+
+func (p *openconProvider) ListResources(_ context.Context) []func() list.ListResource {
+	return []func() list.ListResource{
+		NewInstanceListResource,
+	}
+}
+
+func (p *openconProvider) Actions(_ context.Context) []func() action.Action {
+	return []func() action.Action{
+		NewInstanceReauthenticateAction,
+		NewEventTestAction,
 	}
 }

@@ -80,18 +80,10 @@ func configure(t *testing.T, attrs map[string]tftypes.Value) *provider.Configure
 	p := New("test")()
 	var sch provider.SchemaResponse
 	p.Schema(ctx, provider.SchemaRequest{}, &sch)
-	typ := sch.Schema.Type().TerraformType(ctx).(tftypes.Object)
-	vals := map[string]tftypes.Value{}
-	for name, at := range typ.AttributeTypes {
-		vals[name] = tftypes.NewValue(at, nil)
-	}
-	for name, v := range attrs {
-		vals[name] = v
-	}
 	var resp provider.ConfigureResponse
 	p.Configure(ctx, provider.ConfigureRequest{
 		TerraformVersion: "1.5.7",
-		Config:           tfsdk.Config{Schema: sch.Schema, Raw: tftypes.NewValue(typ, vals)},
+		Config:           tfsdk.Config{Schema: sch.Schema, Raw: objectWith(t, sch.Schema.Type().TerraformType(ctx), attrs)},
 	}, &resp)
 	return &resp
 }
@@ -327,11 +319,49 @@ func TestAccProvider_requestLimitsValidated(t *testing.T) {
 	for _, c := range []struct{ setting, err string }{
 		{"max_requests_per_second = 0", `(?s)max_requests_per_second must be a number greater than 0`},
 		{"max_requests_per_second = -2.5", `(?s)max_requests_per_second must be a number greater than 0`},
-		{"max_concurrent_requests = 0", `(?s)max_concurrent_requests.*between 1 and 1000`},
+		{"max_concurrent_requests = 0", `(?s)max_concurrent_requests must be a whole number from 1 to 1000, not 0`},
+		{"max_concurrent_requests = 2.5", `(?s)max_concurrent_requests must be a whole number from 1 to 1000, not 2.5`},
+		{"max_retries = 1.5", `(?s)max_retries must be a whole number from 0 to 20, not 1.5`},
 	} {
 		t.Run(c.setting, func(t *testing.T) {
-			cfg := strings.Replace(e.providerConfig(), "max_retries         = 0", "max_retries         = 0\n  "+c.setting, 1) + netsuiteResource
+			setting := "max_retries         = 0\n  " + c.setting
+			if strings.HasPrefix(c.setting, "max_retries") {
+				setting = c.setting
+			}
+			cfg := strings.Replace(e.providerConfig(), "max_retries         = 0", setting, 1) + netsuiteResource
 			e.expectRefusedBeforeAnyCall(t, cfg, c.err)
 		})
 	}
+}
+
+// TestConfigureEmptySettingDoesNotFallBack: an empty value in the provider
+// block is not "unset": it does not fall back to the environment, although
+// the environment holds a value (issue 9.11). The schema refuses it at
+// validate (TestAccProvider_emptySettingIsRefused); should one reach
+// Configure, it is reported as missing.
+func TestConfigureEmptySettingDoesNotFallBack(t *testing.T) {
+	t.Setenv(EnvBaseURL, "https://api.openconnectors.us2.ext.hana.ondemand.com")
+	t.Setenv(EnvUserSecret, testUserSecret)
+	t.Setenv(EnvOrganizationSecret, testOrganizationSecret)
+	for _, attr := range []string{"base_url", "user_secret", "organization_secret"} {
+		resp := configure(t, map[string]tftypes.Value{attr: tftypes.NewValue(tftypes.String, "")})
+		if !resp.Diagnostics.HasError() || resp.ResourceData != nil {
+			t.Errorf("%s = \"\" with the environment variable set: %v, want an error and no client", attr, resp.Diagnostics)
+			continue
+		}
+		d, ok := resp.Diagnostics[0].(diag.DiagnosticWithPath)
+		if !ok || !d.Path().Equal(path.Root(attr)) {
+			t.Errorf("%s = \"\": %v, want the error on %s", attr, resp.Diagnostics[0], attr)
+		}
+	}
+}
+
+func TestAccProvider_emptySettingIsRefused(t *testing.T) {
+	e := newTestEnv(t)
+	t.Setenv(EnvUserSecret, testUserSecret)
+	e.expectRefusedBeforeAnyCall(t, fmt.Sprintf(`provider "opencon" {
+  base_url            = %q
+  user_secret         = ""
+  organization_secret = %q
+}`, e.baseURL, testOrganizationSecret)+netsuiteResource, `(?s)user_secret.*at least 1`)
 }

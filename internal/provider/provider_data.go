@@ -31,14 +31,31 @@ func clientFrom(data any, diags *diag.Diagnostics) *opencon.Client {
 	return pd.client
 }
 
-// clientReady reports whether a data source or ephemeral resource has a
-// client, and says why not when it is read before the provider's own
-// configuration is known.
+// notConfiguredYet is why an object has no client: the provider's own
+// configuration depends on values known only after apply, so Configure
+// handed it nothing.
+const notConfiguredYet = "The opencon provider has no client yet: its configuration (base_url, user_secret, organization_secret, ...) depends on values known only after apply."
+
+// clientReady reports whether an object has a client, and when it has none
+// says why with an error: every call that needs the platform (create,
+// update, delete, a data source's read, an ephemeral resource's open)
+// fails clearly instead of dereferencing a nil client.
 func clientReady(client *opencon.Client, diags *diag.Diagnostics) bool {
 	if client != nil {
 		return true
 	}
-	diags.AddError("Provider not configured",
-		"The opencon provider has no client yet: its base_url, user_secret or organization_secret depend on values known only after apply.")
+	diags.AddError("Provider not configured", notConfiguredYet)
+	return false
+}
+
+// clientReadyToRefresh is clientReady for a resource's Read: without a
+// client the prior state is kept, with a warning, so that a plan whose
+// provider configuration is not yet known (for example base_url taken from
+// a resource being replaced) still works; the next plan reads the instance.
+func clientReadyToRefresh(client *opencon.Client, diags *diag.Diagnostics) bool {
+	if client != nil {
+		return true
+	}
+	diags.AddWarning("Instance not refreshed", notConfiguredYet+" The instance is kept in state as it was last read, and read again once the provider is configured.")
 	return false
 }

@@ -12,13 +12,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/opencon/terraform-provider-opencon/internal/emulator"
 	"github.com/opencon/terraform-provider-opencon/internal/opencon"
-	"github.com/opencon/terraform-provider-opencon/internal/server"
+	protocolserver "github.com/opencon/terraform-provider-opencon/internal/server"
 )
 
 const (
@@ -31,9 +30,7 @@ const (
 
 var testProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
 	// Through internal/server, as main.go serves it.
-	"opencon": func() (tfprotov6.ProviderServer, error) {
-		return server.Wrap(providerserver.NewProtocol6(New("test")())())
-	},
+	"opencon": func() (tfprotov6.ProviderServer, error) { return protocolserver.Wrap(ProtocolServer("test")()) },
 }
 
 // testEnv is one in-process emulator on loopback, fresh for each test.
@@ -85,7 +82,17 @@ func TestMain(m *testing.M) {
 	if os.Getenv("TF_ACC_PROVIDER_HOST") == "" && strings.HasPrefix(filepath.Base(os.Getenv("TF_ACC_TERRAFORM_PATH")), "tofu") {
 		os.Setenv("TF_ACC_PROVIDER_HOST", "registry.opentofu.org")
 	}
-	os.Exit(m.Run())
+	// The provider runs in this process, whose working directory is this
+	// package: keep its create journal out of the source tree.
+	journal, err := os.MkdirTemp("", "opencon-acc-journal-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv(EnvCreateJournal, journal)
+	code := m.Run()
+	os.RemoveAll(journal)
+	removeProviderBinary()
+	os.Exit(code)
 }
 
 func testProviderSource() string {

@@ -2,9 +2,6 @@ package provider
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,26 +18,24 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/opencon/terraform-provider-opencon/internal/emulator"
+	"github.com/opencon/terraform-provider-opencon/internal/webhook"
 )
 
 // eventReceiver records the events of notifications whose signature verifies.
 type eventReceiver struct {
 	mu       sync.Mutex
-	key      []byte
+	key      string
 	events   []map[string]any
 	rejected int
 }
 
 func (r *eventReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
-	mac := hmac.New(sha256.New, r.key)
-	mac.Write(body)
-	want := "sha256=" + base64.StdEncoding.EncodeToString(mac.Sum(nil))
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !hmac.Equal([]byte(req.Header.Get("Elements-Webhook-Signature")), []byte(want)) {
+	if !webhook.Verify(r.key, body, req.Header.Get(webhook.SignatureHeader)) {
 		r.rejected++
-		w.WriteHeader(http.StatusUnauthorized)
+		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
 	var n struct {
@@ -55,6 +50,16 @@ func (r *eventReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.events = append(r.events, n.Message.Events...)
 }
 
+// startEventReceiver serves an eventReceiver that verifies with key and
+// returns it with its URL.
+func startEventReceiver(t *testing.T, key string) (*eventReceiver, string) {
+	t.Helper()
+	recv := &eventReceiver{key: key}
+	srv := httptest.NewServer(recv)
+	t.Cleanup(srv.Close)
+	return recv, srv.URL
+}
+
 func (r *eventReceiver) snapshot() ([]map[string]any, int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -67,9 +72,7 @@ func (r *eventReceiver) snapshot() ([]map[string]any, int) {
 func TestAccQuickstart(t *testing.T) {
 	e := newTestEnvWith(t, emulator.Options{Seed: 3, Minute: 200 * time.Millisecond})
 	const key = "quickstart-test-key"
-	recv := &eventReceiver{key: []byte(key)}
-	callback := httptest.NewServer(recv)
-	t.Cleanup(callback.Close)
+	recv, callback := startEventReceiver(t, key)
 	t.Setenv(EnvUserSecret, testUserSecret)
 	t.Setenv(EnvOrganizationSecret, testOrganizationSecret)
 	raw, err := os.ReadFile("../../examples/quickstart/main.tf")
@@ -88,7 +91,7 @@ func TestAccQuickstart(t *testing.T) {
 				"gmail_client_id":     config.StringVariable(testGmailClientID),
 				"gmail_client_secret": config.StringVariable(testGmailClientSecret),
 				"gmail_redirect_uri":  config.StringVariable(testGmailRedirectURI),
-				"event_callback_url":  config.StringVariable(callback.URL + "/events"),
+				"event_callback_url":  config.StringVariable(callback + "/events"),
 				"event_signature_key": config.StringVariable(key),
 				"refresh_interval":    config.IntegerVariable(1),
 			},

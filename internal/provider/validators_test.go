@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"math"
+	"math/big"
 	"strings"
 	"testing"
 
@@ -63,6 +65,20 @@ func TestStringValidators(t *testing.T) {
 		{instanceIDValidator{}, types.StringValue("abc"), "instance ids are positive whole numbers"},
 		{instanceIDValidator{}, types.StringValue("0"), "Invalid instance id"},
 		{instanceIDValidator{}, types.StringNull(), ""},
+
+		{nameKeptByPlatform{}, types.StringValue("<b>API</b> Instance"), ""},
+		{nameKeptByPlatform{}, types.StringValue("   "), `leaves nothing of "   "`},
+		{nameKeptByPlatform{}, types.StringValue("<b></b>"), "Empty name"},
+		{nameKeptByPlatform{}, types.StringUnknown(), ""},
+
+		{unpadded{}, types.StringValue("gmail"), ""},
+		{unpadded{}, types.StringValue(" gmail"), `write "gmail"`},
+		{unpadded{}, types.StringValue("gmail\t"), "Empty or padded value"},
+		{unpadded{}, types.StringValue(""), "must not be empty"},
+		{unpadded{}, types.StringNull(), ""},
+
+		{notBlank(), types.StringValue("/hubs/general/messages"), ""},
+		{notBlank(), types.StringValue(" \t "), "must contain a character other than white space"},
 	}
 	for _, c := range cases {
 		var resp validator.StringResponse
@@ -89,6 +105,7 @@ func TestConfigurationKeys(t *testing.T) {
 		{"a key a typed argument owns names the argument", "configuration", map[string]string{opencon.KeyEventPollerRefreshInterval: "5"}, `is set through the "event_poller_refresh_interval" argument`, false},
 		{"the poller configuration is polling_resource's", "sensitive_configuration", map[string]string{opencon.KeyEventPollerConfiguration: "{}"}, `"polling_resource" argument`, false},
 		{"an empty key", "configuration", map[string]string{" ": "x"}, "Empty configuration key", false},
+		{"a key with surrounding spaces", "configuration", map[string]string{"filter.response.nulls ": "x"}, `write "filter.response.nulls"`, false},
 		{"a secret-looking key in configuration warns", "configuration", map[string]string{"user.password": "x"}, "put it in sensitive_configuration", true},
 		{"a secret key in sensitive_configuration is its place", "sensitive_configuration", map[string]string{"user.password": "x"}, "", false},
 	}
@@ -119,5 +136,72 @@ func TestEventsNeedCallback(t *testing.T) {
 		var resp resource.ValidateConfigResponse
 		eventsNeedCallback{}.ValidateResource(context.Background(), resource.ValidateConfigRequest{Config: resourceConfig(t, c.attrs)}, &resp)
 		expectDiagnostics(t, c.name, resp.Diagnostics, c.want, false)
+	}
+}
+
+func TestWholeNumber(t *testing.T) {
+	t.Parallel()
+	number := func(s string) types.Number {
+		f, _, err := big.ParseFloat(s, 10, 512, big.ToNearestEven)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return types.NumberValue(f)
+	}
+	at := path.Root("polling_resource").AtSetValue(types.StringValue("x")).AtName("page_size")
+	cases := []struct {
+		validator validator.Number
+		value     types.Number
+		err       string
+	}{
+		{wholeNumber(1, maxPlatformInt), number("15"), ""},
+		{wholeNumber(1, maxPlatformInt), number("2147483647"), ""},
+		{wholeNumber(1, maxPlatformInt), number("2147483648"), "page_size must be a whole number from 1 to 2147483647, not 2147483648."},
+		{wholeNumber(1, maxPlatformInt), number("0"), "not 0."},
+		{wholeNumber(1, maxPlatformInt), number("1.5"), "not 1.5."},
+		{wholeNumber(1, maxPlatformInt), number("1e400"), "not 1e+400."},
+		{wholeNumber(math.MinInt64, math.MaxInt64), number("-3"), ""},
+		{wholeNumber(math.MinInt64, math.MaxInt64), number("0.25"), "page_size must be a whole number, not 0.25."},
+		{wholeNumber(1, maxPlatformInt), types.NumberNull(), ""},
+		{wholeNumber(1, maxPlatformInt), types.NumberUnknown(), ""},
+	}
+	for _, c := range cases {
+		var resp validator.NumberResponse
+		c.validator.ValidateNumber(context.Background(), validator.NumberRequest{Path: at, ConfigValue: c.value}, &resp)
+		expectDiagnostics(t, c.validator.Description(context.Background())+" given "+c.value.String(), resp.Diagnostics, c.err, false)
+	}
+	if got := int64Of(number("2147483647")); got != 2147483647 {
+		t.Errorf("int64Of = %d", got)
+	}
+	if p := int64PointerOf(types.NumberNull()); p != nil {
+		t.Errorf("int64PointerOf(null) = %d", *p)
+	}
+}
+
+// TestDistinctConfigurationKeys: a key in both maps is refused on its
+// path in configuration, and the sensitive value appears nowhere.
+func TestDistinctConfigurationKeys(t *testing.T) {
+	t.Parallel()
+	strMap := func(kv map[string]string) tftypes.Value {
+		values := map[string]tftypes.Value{}
+		for k, v := range kv {
+			values[k] = tftypes.NewValue(tftypes.String, v)
+		}
+		return tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, values)
+	}
+	var resp resource.ValidateConfigResponse
+	distinctConfigurationKeys{}.ValidateResource(context.Background(), resource.ValidateConfigRequest{Config: resourceConfig(t, map[string]tftypes.Value{
+		"configuration":           strMap(map[string]string{"a": "1", "shared": "plain"}),
+		"sensitive_configuration": strMap(map[string]string{"shared": "s3cret-value", "b": "2"}),
+	})}, &resp)
+	expectDiagnostics(t, "one key in both maps", resp.Diagnostics, `"shared" is set in both configuration and sensitive_configuration`, false)
+	if strings.Contains(diagnosticsText(resp.Diagnostics), "s3cret-value") {
+		t.Errorf("the diagnostic shows the sensitive value: %s", diagnosticsText(resp.Diagnostics))
+	}
+	if len(resp.Diagnostics) != 1 {
+		t.Fatalf("want one diagnostic, got %v", resp.Diagnostics)
+	}
+	if d, ok := resp.Diagnostics[0].(diag.DiagnosticWithPath); !ok || !d.Path().Equal(path.Root("configuration").AtMapKey("shared")) {
+		t.Errorf("diagnostic not on configuration[\"shared\"]: %v", resp.Diagnostics[0])
 	}
 }

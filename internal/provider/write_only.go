@@ -6,8 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/numbervalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -32,6 +33,12 @@ type privateSetter interface {
 	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
 }
 
+// writeOnlyActionArgument describes a secret argument of an action.
+// Terraform keeps a write-only argument's ephemeral value out of the plan,
+// but not a literal or a plain variable.
+const writeOnlyActionArgument = "Write-only: accepts ephemeral values, such as an `ephemeral = true` variable, which never reach plan or state. " +
+	"A literal or a non-ephemeral variable is kept in a saved plan."
+
 // writeOnlyArg is one sensitive argument with a write-only twin,
 // <plain>_wo, that is sent on create and whenever <plain>_wo_version
 // changes. The rows of writeOnlyArgs drive the twin's and its version's
@@ -53,21 +60,21 @@ type writeOnlyArg struct {
 	// may be set with, nor their twins.
 	excludes []string
 	// fields are the plain argument, the twin and the twin's version in m.
-	fields func(m *instanceModel) (plain, writeOnly *types.String, version *types.Int64)
+	fields func(m *instanceModel) (plain, writeOnly *types.String, version *types.Number)
 }
 
 var (
 	authorizationCodeArg = writeOnlyArg{
 		plain:    "authorization_code",
 		excludes: []string{"oauth_refresh_token"},
-		fields: func(m *instanceModel) (*types.String, *types.String, *types.Int64) {
+		fields: func(m *instanceModel) (*types.String, *types.String, *types.Number) {
 			return &m.AuthorizationCode, &m.AuthorizationCodeWO, &m.AuthorizationCodeWOVersion
 		},
 	}
 	refreshTokenArg = writeOnlyArg{
 		plain: "oauth_refresh_token",
 		key:   opencon.KeyOAuthUserRefreshToken,
-		fields: func(m *instanceModel) (*types.String, *types.String, *types.Int64) {
+		fields: func(m *instanceModel) (*types.String, *types.String, *types.Number) {
 			return &m.OAuthRefreshToken, &m.OAuthRefreshTokenWO, &m.OAuthRefreshTokenWOVersion
 		},
 	}
@@ -75,7 +82,7 @@ var (
 		plain:    "oauth_api_secret",
 		key:      opencon.KeyOAuthAPISecret,
 		readBack: true,
-		fields: func(m *instanceModel) (*types.String, *types.String, *types.Int64) {
+		fields: func(m *instanceModel) (*types.String, *types.String, *types.Number) {
 			return &m.OAuthAPISecret, &m.OAuthAPISecretWO, &m.OAuthAPISecretWOVersion
 		},
 	}
@@ -83,7 +90,7 @@ var (
 		plain:    "event_notification_signature_key",
 		key:      opencon.KeyEventNotificationSignatureKey,
 		readBack: true,
-		fields: func(m *instanceModel) (*types.String, *types.String, *types.Int64) {
+		fields: func(m *instanceModel) (*types.String, *types.String, *types.Number) {
 			return &m.EventNotificationSignatureKey, &m.EventNotificationSignatureKeyWO, &m.EventNotificationSignatureKeyWOVersion
 		},
 	}
@@ -134,10 +141,13 @@ func (a writeOnlyArg) addSchema(attributes map[string]schema.Attribute) {
 		WriteOnly:  true,
 		Validators: twin,
 	}
-	attributes[a.versionAttribute()] = schema.Int64Attribute{
-		MarkdownDescription: fmt.Sprintf("Any number; change it to send a new `%s`.", a.attribute()),
+	attributes[a.versionAttribute()] = schema.NumberAttribute{
+		MarkdownDescription: fmt.Sprintf("Any whole number; change it to send a new `%s`.", a.attribute()),
 		Optional:            true,
-		Validators:          []validator.Int64{int64validator.AlsoRequires(path.MatchRoot(a.attribute()))},
+		Validators: []validator.Number{
+			wholeNumber(math.MinInt64, math.MaxInt64),
+			numbervalidator.AlsoRequires(path.MatchRoot(a.attribute())),
+		},
 	}
 }
 

@@ -39,7 +39,7 @@ func TestWriteOnlyArgsDriveTheSchema(t *testing.T) {
 		if !ok || !twin.WriteOnly || !twin.Sensitive || !twin.Optional {
 			t.Errorf("%s: no optional, sensitive, write-only twin in the schema", a.attribute())
 		}
-		if _, ok := s.Attributes[a.versionAttribute()].(schema.Int64Attribute); !ok {
+		if _, ok := s.Attributes[a.versionAttribute()].(schema.NumberAttribute); !ok {
 			t.Errorf("%s: no version in the schema", a.versionAttribute())
 		}
 		p, w, ver := a.fields(&m)
@@ -140,11 +140,11 @@ func TestWriteOnlyFromConfigReadsEveryTwin(t *testing.T) {
 func TestWriteOnlyPairs(t *testing.T) {
 	t.Parallel()
 	versions := func(code, refresh, secret, key int64) *instanceModel {
-		version := func(n int64) types.Int64 {
+		version := func(n int64) types.Number {
 			if n == 0 {
-				return types.Int64Null()
+				return types.NumberNull()
 			}
-			return types.Int64Value(n)
+			return numberOf(n)
 		}
 		return &instanceModel{
 			AuthorizationCodeWOVersion: version(code), OAuthRefreshTokenWOVersion: version(refresh),
