@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"bytes"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -27,16 +25,19 @@ func TestInterruptCancelsARequestInFlight(t *testing.T) {
 
 	// The plan refreshes against the slow platform, which holds the GET for an hour.
 	slowWD := wd.WithEnv("OPENCON_BASE_URL=" + slow.APIURL())
-	cmd := exec.Command(cliPath, slowWD.withParallelism("plan")...)
-	cmd.Dir, cmd.Env = slowWD.dir, slowWD.env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
+	run, err := slowWD.Start(ctx, slowWD.withParallelism("plan")...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() { _ = cmd.Process.Kill() }()
+	type waited struct {
+		res *Result
+		err error
+	}
+	exited := make(chan waited, 1)
+	go func() {
+		res, err := run.Wait()
+		exited <- waited{res, err}
+	}()
 	for {
 		stats, err := slow.Stats(ctx)
 		if err != nil {
@@ -46,27 +47,31 @@ func TestInterruptCancelsARequestInFlight(t *testing.T) {
 			break
 		}
 		select {
-		case err := <-exited:
-			t.Fatalf("plan ended before its refresh reached the platform: %v\n%s", err, out.String())
+		case w := <-exited:
+			t.Fatalf("plan ended before its refresh reached the platform: %v\n%s", w.err, run.Output())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+	if err := run.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
 	// A bound on a hang, far below the request timeout and retries that a
-	// lost cancellation would wait for; not a speed requirement.
-	var waitErr error
+	// lost cancellation would wait for; not a speed requirement. The test's
+	// context kills the CLI when it ends.
+	var w waited
 	select {
-	case waitErr = <-exited:
+	case w = <-exited:
 	case <-time.After(3 * time.Minute):
-		t.Fatalf("plan still running three minutes after the interrupt:\n%s", out.String())
+		t.Fatalf("plan still running three minutes after the interrupt:\n%s", run.Output())
 	}
-	if waitErr == nil {
-		t.Errorf("the interrupted plan succeeded:\n%s", out.String())
+	if w.err != nil {
+		t.Fatal(w.err)
 	}
-	if !strings.Contains(out.String(), "context canceled") {
-		t.Errorf("the refresh did not end with the provider's context:\n%s", out.String())
+	if w.res.ExitCode == 0 {
+		t.Errorf("the interrupted plan succeeded:\n%s", w.res.Output)
+	}
+	if !strings.Contains(w.res.Output, "context canceled") {
+		t.Errorf("the refresh did not end with the provider's context:\n%s", w.res.Output)
 	}
 	if stats, _ := slow.Stats(ctx); stats["GET /instances/{id}"] != 1 {
 		t.Errorf("the canceled refresh was retried: %v", stats)
