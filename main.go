@@ -68,9 +68,8 @@ func main() {
 	stopGC := server.TuneGC(time.Second)
 	defer stopGC()
 
-	// The provider's server behind internal/server's, which stops the
-	// framework keeping every request's context (see server.Server).
-	srv, err := server.Wrap(provider.ProtocolServer(version)())
+	// The framework's server behind internal/server's (see server.Server).
+	srv, err := provider.ProtocolServer(version)
 	if err != nil {
 		log.Fatal(err)
 	}

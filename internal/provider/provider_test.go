@@ -17,7 +17,6 @@ import (
 
 	"github.com/opencon/terraform-provider-opencon/internal/emulator"
 	"github.com/opencon/terraform-provider-opencon/internal/opencon"
-	protocolserver "github.com/opencon/terraform-provider-opencon/internal/server"
 )
 
 const (
@@ -30,7 +29,7 @@ const (
 
 var testProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
 	// Through internal/server, as main.go serves it.
-	"opencon": func() (tfprotov6.ProviderServer, error) { return protocolserver.Wrap(ProtocolServer("test")()) },
+	"opencon": func() (tfprotov6.ProviderServer, error) { return ProtocolServer("test") },
 }
 
 // testEnv is one in-process emulator on loopback, fresh for each test.
