@@ -12,10 +12,20 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/opencon/terraform-provider-opencon/internal/provider"
+	"github.com/opencon/terraform-provider-opencon/internal/server"
+)
+
+// The provider's registry address, and its type, which names its logger
+// (TF_LOG_PROVIDER_OPENCON).
+const (
+	providerAddress = "registry.terraform.io/opencon/" + providerType
+	providerType    = "opencon"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -46,11 +56,28 @@ func main() {
 		log.Fatal(err)
 	}
 
+	// Under Terraform, log only what Terraform shows. A provider started by
+	// hand for a debugger keeps the SDK's default, TRACE, on its terminal.
+	if !debug {
+		if err := server.SetLogLevels(providerType); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	// Fewer garbage collections while the heap is small (see server.TuneGC).
+	stopGC := server.TuneGC(time.Second)
+	defer stopGC()
+
+	// The framework's server behind internal/server's (see server.Server).
+	srv, err := provider.ProtocolServer(version)
+	if err != nil {
+		log.Fatal(err)
+	}
 	var opts []tf6server.ServeOpt
 	if debug {
 		opts = append(opts, tf6server.WithManagedDebug())
 	}
-	err = tf6server.Serve("registry.terraform.io/opencon/opencon", provider.ProtocolServer(version), opts...)
+	err = tf6server.Serve(providerAddress, func() tfprotov6.ProviderServer { return srv }, opts...)
 	// Terraform ends a provider by closing its gRPC connection, which makes
 	// Serve return; only after two seconds without an exit does it kill it.
 	stopProfiles()

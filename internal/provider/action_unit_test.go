@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/opencon/terraform-provider-opencon/internal/opencon"
+	"github.com/opencon/terraform-provider-opencon/internal/server"
 	"github.com/opencon/terraform-provider-opencon/internal/webhook"
 )
 
@@ -384,10 +385,14 @@ func TestFrameworkStillRefusesWriteOnlyActionArguments(t *testing.T) {
 		}
 		return out
 	}
-	if got := summaries(providerserver.NewProtocol6(New("test")())()); len(got) != 1 || got[0] != frameworkWriteOnlyRefusal {
-		t.Errorf("the framework alone answers %q: if it no longer refuses write-only action arguments, remove server.go", got)
+	if got := summaries(providerserver.NewProtocol6(New("test")())()); len(got) != 1 || got[0] != server.FrameworkWriteOnlyRefusal {
+		t.Errorf("the framework alone answers %q: if it no longer refuses write-only action arguments, remove server.Server.ValidateActionConfig", got)
 	}
-	if got := summaries(ProtocolServer("test")()); len(got) != 0 {
+	ps, err := ProtocolServer("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summaries(ps); len(got) != 0 {
 		t.Errorf("the provider's server answers %q, want nothing", got)
 	}
 }

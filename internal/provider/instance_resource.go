@@ -253,6 +253,16 @@ func (r *instanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
 		return
 	}
+	wo, diags := writeOnlyFromConfig(ctx, req.Config)
+	resp.Diagnostics.Append(diags...)
+	// A plan that changes nothing re-authenticates nothing, replaces nothing
+	// and records no credential, and can warn only about a write-only value
+	// in the configuration: without one there is nothing to do. This is
+	// every instance of a no-op plan, where the model reads below were most
+	// of this method's cost.
+	if len(wo) == 0 && !diags.HasError() && req.Plan.Raw.Equal(req.State.Raw) {
+		return
+	}
 	var plan, state instanceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -280,8 +290,6 @@ func (r *instanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 					"a code is spent once, most likely when the instance was created. Change it after this apply to re-authenticate.", a.plain, a.attribute()))
 		}
 	}
-	wo, diags := writeOnlyFromConfig(ctx, req.Config)
-	resp.Diagnostics.Append(diags...)
 	hashes, diags := readWriteOnlyHashes(ctx, req.Private)
 	resp.Diagnostics.Append(diags...)
 	for _, w := range writeOnlyPairs(&plan, &state, wo) {

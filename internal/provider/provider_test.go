@@ -28,7 +28,8 @@ const (
 )
 
 var testProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
-	"opencon": func() (tfprotov6.ProviderServer, error) { return ProtocolServer("test")(), nil },
+	// Through internal/server, as main.go serves it.
+	"opencon": func() (tfprotov6.ProviderServer, error) { return ProtocolServer("test") },
 }
 
 // testEnv is one in-process emulator on loopback, fresh for each test.
