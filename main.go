@@ -64,6 +64,16 @@ func main() {
 		}
 	}
 
+	// A CLI that was killed cannot end its providers: end with it (see
+	// server.ExitWithParent). Not in debug mode, where no CLI started us.
+	if !debug {
+		stopWatch := server.ExitWithParent(time.Second, func() {
+			stopProfiles()
+			os.Exit(1)
+		})
+		defer stopWatch()
+	}
+
 	// Fewer garbage collections while the heap is small (see server.TuneGC).
 	stopGC := server.TuneGC(time.Second)
 	defer stopGC()
