@@ -43,8 +43,10 @@ func createRequest(ctx context.Context, plan *instanceModel, wo writeOnlyValues)
 // credentialsUnseen is true after an import (see sendsCredential).
 func updateRequest(ctx context.Context, plan, state *instanceModel, wo writeOnlyValues, credentialsUnseen bool) (patch opencon.UpdateInstanceRequest, send bool, diags diag.Diagnostics) {
 	sent := toSend(writeOnlyPairs(plan, state, wo))
+	var withheld []writeOnlyArg
 	for _, a := range credentialArgs {
 		if !sendsCredential(a, plan, state, credentialsUnseen) {
+			withheld = append(withheld, a)
 			delete(sent, a.attribute())
 		}
 	}
@@ -52,8 +54,8 @@ func updateRequest(ctx context.Context, plan, state *instanceModel, wo writeOnly
 	diags.Append(d...)
 	planned, d := plan.desiredConfiguration(ctx, sent)
 	diags.Append(d...)
-	for _, a := range credentialArgs {
-		if a.key != "" && !sendsCredential(a, plan, state, credentialsUnseen) {
+	for _, a := range withheld {
+		if a.key != "" {
 			delete(prior, a.key)
 			delete(planned, a.key)
 		}
@@ -71,7 +73,7 @@ func updateRequest(ctx context.Context, plan, state *instanceModel, wo writeOnly
 	if c := changedConfiguration(prior, planned); len(c) > 0 {
 		patch.Configuration = c
 	}
-	if sendsAuthorizationCode(plan, state, credentialsUnseen) {
+	if sendsCredential(authorizationCodeArg, plan, state, credentialsUnseen) {
 		if code, ok := authorizationCodeArg.value(plan, sent); ok {
 			patch.ProviderData = map[string]string{"code": code}
 		}
@@ -121,12 +123,6 @@ var credentialArgs = []writeOnlyArg{authorizationCodeArg, refreshTokenArg}
 // event_notification_signature_key) are not one-time and are sent.
 func sendsCredential(a writeOnlyArg, plan, state *instanceModel, credentialsUnseen bool) bool {
 	return !credentialsUnseen && a.changed(plan, state)
-}
-
-// sendsAuthorizationCode is sendsCredential for the authorization code:
-// whether an update spends a code.
-func sendsAuthorizationCode(plan, state *instanceModel, credentialsUnseen bool) bool {
-	return sendsCredential(authorizationCodeArg, plan, state, credentialsUnseen)
 }
 
 // reauthenticates reports whether an update authenticates the instance

@@ -378,8 +378,8 @@ func TestReauthentication(t *testing.T) {
 	}
 	for _, c := range cases {
 		plan, state := stateThenPlan(t, c.state, c.plan)
-		if got := sendsAuthorizationCode(&plan, state, c.unseen); got != c.sendsCode {
-			t.Errorf("%s: sendsAuthorizationCode = %v, want %v", c.name, got, c.sendsCode)
+		if got := sendsCredential(authorizationCodeArg, &plan, state, c.unseen); got != c.sendsCode {
+			t.Errorf("%s: sendsCredential(authorization_code) = %v, want %v", c.name, got, c.sendsCode)
 		}
 		if got := reauthenticates(&plan, state, c.unseen); got != c.reauthorizes {
 			t.Errorf("%s: reauthenticates = %v, want %v", c.name, got, c.reauthorizes)
