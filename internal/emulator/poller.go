@@ -3,9 +3,10 @@ package emulator
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,7 +73,7 @@ func parsePollerConfig(raw string) ([]pollResource, error) {
 		return nil, err
 	}
 	var out []pollResource
-	for _, name := range sortedKeys(top) {
+	for _, name := range slices.Sorted(maps.Keys(top)) {
 		m, _ := top[name].(map[string]any)
 		if m == nil {
 			continue
@@ -136,15 +137,6 @@ func parsePollerConfig(raw string) ([]pollResource, error) {
 		out = append(out, r)
 	}
 	return out, nil
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // pollState is the poller's memory of one instance.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -61,7 +62,7 @@ func (c *Client) ListInstances(ctx context.Context, opts ListInstancesOptions) (
 		}
 		pageQuery := q
 		if token != "" {
-			pageQuery = cloneValues(q)
+			pageQuery = maps.Clone(q) // Set replaces nextPage's slice only: the others stay shared, unchanged
 			pageQuery.Set("nextPage", token)
 		}
 		var items []Instance
@@ -105,12 +106,4 @@ func (c *Client) ListInstances(ctx context.Context, opts ListInstancesOptions) (
 		})
 	}
 	return out, nil
-}
-
-func cloneValues(q url.Values) url.Values {
-	out := make(url.Values, len(q)+1)
-	for k, v := range q {
-		out[k] = append([]string(nil), v...)
-	}
-	return out
 }

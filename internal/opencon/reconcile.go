@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -247,7 +248,7 @@ func differingKey(req CreateInstanceRequest, inst *Instance) string {
 			return "tags"
 		}
 	}
-	for _, k := range sortedConfigKeys(req.Configuration) {
+	for _, k := range slices.Sorted(maps.Keys(req.Configuration)) {
 		var want string
 		switch v := req.Configuration[k].(type) {
 		case string:
@@ -266,15 +267,6 @@ func differingKey(req CreateInstanceRequest, inst *Instance) string {
 		}
 	}
 	return ""
-}
-
-func sortedConfigKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // ForgetInterruptedCreate tells the journal that inst is now in state by

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -54,7 +53,7 @@ func confirmInState(ctx context.Context, client *opencon.Client, id types.String
 	if client == nil || id.IsNull() || id.IsUnknown() {
 		return
 	}
-	n, err := strconv.ParseInt(id.ValueString(), 10, 64)
+	n, err := parseInstanceID(id.ValueString())
 	if err != nil {
 		return
 	}

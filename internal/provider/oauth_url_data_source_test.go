@@ -3,7 +3,9 @@ package provider
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,7 +121,7 @@ func TestAccOAuthURLDataSource_validation(t *testing.T) {
 		a := with(args, override...)
 		var b strings.Builder
 		b.WriteString(e.providerConfig() + "\ndata \"opencon_oauth_url\" \"x\" {\n")
-		for _, k := range sortedKeys(a) {
+		for _, k := range slices.Sorted(maps.Keys(a)) {
 			if a[k] != "" {
 				fmt.Fprintf(&b, "  %s = %s\n", k, a[k])
 			}

@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	datasourceschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -218,7 +220,7 @@ func pollerConfigurationFromModels(models []pollingResourceModel) opencon.Poller
 // that the same configuration always gives the same state.
 func pollingResourceModels(pc opencon.PollerConfiguration) []pollingResourceModel {
 	out := make([]pollingResourceModel, 0, len(pc))
-	for _, n := range sortedKeys(pc) {
+	for _, n := range slices.Sorted(maps.Keys(pc)) {
 		r := pc[n]
 		m := pollingResourceModel{
 			Name:                  types.StringValue(n),

@@ -3,11 +3,12 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
 	"net/url"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -128,7 +129,7 @@ func (v configurationKeys) ValidateMap(_ context.Context, req validator.MapReque
 		return
 	}
 	sensitive := req.Path.Equal(path.Root("sensitive_configuration"))
-	for _, key := range sortedKeys(req.ConfigValue.Elements()) {
+	for _, key := range slices.Sorted(maps.Keys(req.ConfigValue.Elements())) {
 		at := req.Path.AtMapKey(key)
 		if strings.TrimSpace(key) == "" {
 			resp.Diagnostics.AddAttributeError(at, "Empty configuration key", "Configuration keys must not be empty.")
@@ -172,7 +173,7 @@ func (v distinctConfigurationKeys) ValidateResource(ctx context.Context, req res
 		return
 	}
 	secret := sensitive.Elements()
-	for _, key := range sortedKeys(plain.Elements()) {
+	for _, key := range slices.Sorted(maps.Keys(plain.Elements())) {
 		if _, ok := secret[key]; ok {
 			resp.Diagnostics.AddAttributeError(path.Root("configuration").AtMapKey(key), "Configuration key set twice",
 				fmt.Sprintf("%q is set in both configuration and sensitive_configuration; keep it in one of them (sensitive_configuration if it is a secret).", key))
@@ -291,13 +292,4 @@ func (v instanceIDValidator) ValidateString(_ context.Context, req validator.Str
 	if _, err := parseInstanceID(req.ConfigValue.ValueString()); err != nil {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid instance id", err.Error())
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
