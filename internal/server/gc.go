@@ -37,29 +37,17 @@ func TuneGC(interval time.Duration) (stop func()) {
 	}
 	debug.SetGCPercent(GCPercent)
 	debug.SetMemoryLimit(MemoryLimit)
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		watchLiveHeap(t.C, done, liveHeap, restoreGCDefaults)
-	}()
-	return func() { close(done) }
+	return every(interval, func() bool { return heapOutgrewTuning(liveHeap(), restoreGCDefaults) })
 }
 
-// watchLiveHeap calls restore, and returns, at the first tick that finds
-// the live heap too large for the tuning; or returns when done closes.
-func watchLiveHeap(tick <-chan time.Time, done <-chan struct{}, live func() uint64, restore func()) {
-	for {
-		select {
-		case <-done:
-			return
-		case <-tick:
-			if !smallHeap(live()) {
-				restore()
-				return
-			}
-		}
+// heapOutgrewTuning calls restore, and reports true, when a live heap of
+// that size is too large for the tuning.
+func heapOutgrewTuning(live uint64, restore func()) bool {
+	if smallHeap(live) {
+		return false
 	}
+	restore()
+	return true
 }
 
 // smallHeap reports whether Go's default heap goal for a live heap of that

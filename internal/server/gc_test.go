@@ -26,14 +26,14 @@ func TestSmallHeap(t *testing.T) {
 
 // The watcher keeps the tuning while the heap stays small and restores the
 // defaults, once, when it grows.
-func TestWatchLiveHeapRestoresTheDefaultsForALargeHeap(t *testing.T) {
+func TestTheHeapWatchRestoresTheDefaultsForALargeHeap(t *testing.T) {
 	tick := make(chan time.Time)
 	done := make(chan struct{})
 	live := make(chan uint64, 1)
 	restored := 0
 	finished := make(chan struct{})
 	go func() {
-		watchLiveHeap(tick, done, func() uint64 { return <-live }, func() { restored++ })
+		watch(tick, done, func() bool { return heapOutgrewTuning(<-live, func() { restored++ }) })
 		close(finished)
 	}()
 	for _, l := range []uint64{2 << 20, 6 << 20, MemoryLimit/2 - 1} {
@@ -50,7 +50,7 @@ func TestWatchLiveHeapRestoresTheDefaultsForALargeHeap(t *testing.T) {
 	// Stopped, it returns without restoring.
 	finished = make(chan struct{})
 	go func() {
-		watchLiveHeap(tick, done, func() uint64 { return 0 }, func() { restored++ })
+		watch(tick, done, func() bool { return heapOutgrewTuning(0, func() { restored++ }) })
 		close(finished)
 	}()
 	close(done)

@@ -24,30 +24,11 @@ func ExitWithParent(interval time.Duration, gone func()) (stop func()) {
 
 func watchParent(getppid func() int, interval time.Duration, gone func()) (stop func()) {
 	parent := getppid()
-	done := make(chan struct{})
-	ended := make(chan struct{})
-	go func() {
-		defer close(ended)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				if getppid() != parent {
-					gone()
-					return
-				}
-			}
+	return every(interval, func() bool {
+		if getppid() == parent {
+			return false
 		}
-	}()
-	return func() {
-		select {
-		case <-done:
-		default:
-			close(done)
-		}
-		<-ended
-	}
+		gone()
+		return true
+	})
 }
